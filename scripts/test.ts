@@ -1,0 +1,41 @@
+// Runs the test suite: every test/**/*.test.ts file, listed explicitly, through node's test
+// runner. Fails when any test fails and also when no test ran at all, so a glob that matches
+// nothing cannot pass silently.
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const only = process.argv.slice(2);
+const files = only.length > 0 ? only : findTests('test');
+if (files.length === 0) {
+  console.error('no test files found under test/');
+  process.exit(1);
+}
+
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 256 * 1024 * 1024,
+});
+process.stdout.write(r.stdout ?? '');
+const count = (label: string): number => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(r.stdout ?? '')?.[1] ?? 0);
+const tests = count('tests');
+const pass = count('pass');
+const fail = count('fail');
+if (r.status !== 0 || fail > 0) process.exit(r.status || 1);
+if (tests === 0 || pass === 0) {
+  console.error('the test runner ran no test');
+  process.exit(1);
+}
+console.log(`${pass} passed, ${fail} failed`);
