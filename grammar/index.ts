@@ -1,15 +1,13 @@
 // The dtab grammar's entry points: one per start rule of Finagle's parser (spec/dtab.md §3).
 // Every function returns a value or throws DtabParseError; nothing else escapes.
 
-import type { IToken, Lexer } from 'chevrotain';
 import type { Dentry } from '../src/dtab/dentry.ts';
 import type { Dtab } from '../src/dtab/dtab.ts';
 import type { NameTree } from '../src/dtab/name-tree.ts';
 import type { Path } from '../src/dtab/path.ts';
 import type { Prefix } from '../src/dtab/prefix.ts';
-import { DtabParseError } from './errors.ts';
 import { DtabParser } from './parser.ts';
-import { dtabLexer, treeLexer } from './tokens.ts';
+import { tokenize } from './lexer.ts';
 
 export { DtabParseError } from './errors.ts';
 export type { Expected } from './errors.ts';
@@ -22,16 +20,10 @@ function instance(): DtabParser {
   return (parser ??= new DtabParser());
 }
 
-function run<T>(text: string, lexer: Lexer, rule: (p: DtabParser) => T): T {
+function run<T>(text: string, prefixes: boolean, rule: (p: DtabParser) => T): T {
   if (typeof text !== 'string') throw new TypeError('dtab text must be a string');
-  const lexed = lexer.tokenize(text);
-  // Lexing cannot fail (the Unknown token takes any character), but stay defensive.
-  if (lexed.errors.length > 0) {
-    const e = lexed.errors[0]!;
-    throw new DtabParseError(text, e.offset, 'end of input', text[e.offset]);
-  }
   const p = instance();
-  p.begin(text, lexed.tokens as IToken[]);
+  p.begin(text, tokenize(text, prefixes));
   const value = rule(p);
   const failure = p.failure();
   if (failure !== undefined) throw failure;
@@ -40,25 +32,25 @@ function run<T>(text: string, lexer: Lexer, rule: (p: DtabParser) => T): T {
 
 /** Finagle `Path.read`: e.g. `/svc/web`; `/` is the empty path. */
 export function parsePath(text: string): Path {
-  return run(text, treeLexer, (p) => p.pathAll());
+  return run(text, false, (p) => p.pathAll());
 }
 
 /** Finagle `Dentry.Prefix.read`: a path whose elements may be `*`. */
 export function parsePrefix(text: string): Prefix {
-  return run(text, dtabLexer, (p) => p.prefixAll());
+  return run(text, true, (p) => p.prefixAll());
 }
 
 /** Finagle `NameTree.read`: e.g. `/a | 0.5 * /b & /c | ~` (spaces are optional). */
 export function parseNameTree(text: string): NameTree<Path> {
-  return run(text, treeLexer, (p) => p.treeAll());
+  return run(text, false, (p) => p.treeAll());
 }
 
 /** Finagle `Dentry.read`: e.g. `/svc => /#/io.l5d.fs`. */
 export function parseDentry(text: string): Dentry {
-  return run(text, dtabLexer, (p) => p.dentryAll());
+  return run(text, true, (p) => p.dentryAll());
 }
 
 /** Finagle `Dtab.read`: dentries separated by `;`, one trailing `;` allowed, `#` comments. */
 export function parseDtab(text: string): Dtab {
-  return run(text, dtabLexer, (p) => p.dtabAll());
+  return run(text, true, (p) => p.dtabAll());
 }

@@ -53,16 +53,25 @@ function expectedFor(tokenType: TokenType): Expected {
   return "'/'"; // a path or a prefix: Finagle's eat('/')
 }
 
+/** The first grammar error of the current parse, recorded by the message provider. */
+let firstError: { token: IToken; expected: Expected } | undefined;
+
+function record(token: IToken | undefined, expected: Expected): Expected {
+  if (firstError === undefined && token !== undefined) firstError = { token, expected };
+  return expected;
+}
+
 /**
- * Chevrotain calls this only on the failure path. It returns the Finagle "expected" word, which
- * {@link DtabParser.failure} turns into the full message with the offending character.
+ * Chevrotain calls this only on the failure path, once per error. It records the first error
+ * with the Finagle "expected" word, which {@link DtabParser.failure} turns into the message.
+ * (Reading the parser's `errors` instead would copy an array on every successful parse.)
  */
 const finagleMessages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected }) => expectedFor(expected),
-  buildNotAllInputParsedMessage: () => 'end of input',
+  buildMismatchTokenMessage: ({ expected, actual }) => record(actual, expectedFor(expected)),
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => record(firstRedundant, 'end of input'),
   // Only two rules choose: `simple` (Finagle's parseSimple) and a dtab's dentry-or-end.
-  buildNoViableAltMessage: ({ ruleName }) => (ruleName === 'simple' ? 'simple' : "'/'"),
-  buildEarlyExitMessage: () => 'simple',
+  buildNoViableAltMessage: ({ ruleName, actual }) => record(actual[0], ruleName === 'simple' ? 'simple' : "'/'"),
+  buildEarlyExitMessage: ({ actual }) => record(actual[0], 'simple'),
 };
 
 const EMPTY_DTAB_DENTRIES: Dentry[] = [];
@@ -90,16 +99,17 @@ export class DtabParser extends EmbeddedActionsParser {
   begin(text: string, tokens: IToken[]): void {
     this.text = text;
     this.#depth = 0;
+    firstError = undefined;
     this.input = tokens;
   }
 
   /** The first error as a DtabParseError, or undefined when the parse succeeded. */
   failure(): DtabParseError | undefined {
-    const e = this.errors[0];
+    const e = firstError;
     if (e === undefined) return undefined;
     const tok = e.token;
     const offset = tok.tokenType === EOF || Number.isNaN(tok.startOffset) ? this.text.length : tok.startOffset;
-    return errorAt(this.text, offset, e.message as Expected);
+    return errorAt(this.text, offset, e.expected);
   }
 
   #raise(error: TokenError | undefined): void {
@@ -130,27 +140,39 @@ export class DtabParser extends EmbeddedActionsParser {
 
   readonly dentryAll = this.RULE('dentryAll', (): Dentry => this.SUBRULE(this.dentry));
 
+  /** Dentries of the dtab being read (the dtab rule does not nest, so one field serves). */
+  #dentries: Dentry[] = [];
+  #dtabAlts: { GATE?: () => boolean; ALT: () => void }[] | undefined;
+  #moreAlts: { GATE?: () => boolean; ALT: () => void }[] | undefined;
+
   readonly dtabAll = this.RULE('dtabAll', (): Dtab => {
-    let dentries = EMPTY_DTAB_DENTRIES;
+    this.#dentries = [];
     // Either nothing at all, or dentries where each ';' is followed by a dentry or by the end
     // of input: `;;`, a leading `;` and a lone `;` fail at the ';' with Finagle's `'/'`.
-    this.OR([
-      {
-        ALT: () => {
-          dentries = [this.SUBRULE(this.dentry)];
-          this.MANY(() => {
-            this.CONSUME(Semi);
-            this.OR2([
-              { ALT: () => void dentries.push(this.SUBRULE2(this.dentry)) },
-              { GATE: this.#atEnd, ALT: EMPTY },
-            ]);
-          });
+    this.OR(
+      (this.#dtabAlts ??= [
+        {
+          ALT: () => {
+            this.#dentries.push(this.SUBRULE(this.dentry));
+            this.MANY(this.#moreDentries);
+          },
         },
-      },
-      { GATE: this.#atEnd, ALT: EMPTY },
-    ]);
+        { GATE: this.#atEnd, ALT: EMPTY },
+      ]),
+    );
+    const dentries = this.#dentries;
     return dentries.length === 0 ? Dtab.empty : new Dtab(dentries);
   });
+
+  readonly #moreDentries = (): void => {
+    this.CONSUME(Semi);
+    this.OR2(
+      (this.#moreAlts ??= [
+        { ALT: () => void this.#dentries.push(this.SUBRULE2(this.dentry)) },
+        { GATE: this.#atEnd, ALT: EMPTY },
+      ]),
+    );
+  };
 
   readonly dentry = this.RULE('dentry', (): Dentry => {
     const prefix = this.#prefix(this.CONSUME(PrefixTok));

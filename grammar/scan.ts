@@ -36,14 +36,18 @@ function match<P>(text: string, start: number, end: number, payload: P): Match<P
 }
 
 const NO_ELEMS: readonly string[] = Object.freeze([]);
+const EMPTY_PATH: PathPayload = Object.freeze({ elems: NO_ELEMS, error: undefined });
 
 /** True for the characters that can begin a label: a label character or `\`. */
 function isLabelStart(code: number): boolean {
   return isShowable(code) || code === 0x5c;
 }
 
-/** Scan state shared by the element scanners: avoids a result object per element. */
-let scanEnd = 0;
+/**
+ * Where the last scan ended. The scanners return their payload and leave the end here, so the
+ * tokenizer allocates no match object; `scanError` likewise carries a label's error out.
+ */
+export let scanEnd = 0;
 let scanError: TokenError | undefined;
 
 /**
@@ -98,17 +102,17 @@ function decodeLabel(text: string, start: number, end: number): string {
 }
 
 /**
- * A path: `/` then, if a label can start, labels separated by single `/`s. A `/` must be
+ * Reads a path starting at the `/` at `offset`: `/` then, if a label can start, labels separated by single `/`s. A `/` must be
  * followed by a label (`/a/` and `/a//b` are errors); `/` alone is the empty path. With
  * `wildcards`, a `*` element is allowed too (a dentry prefix).
  */
-function scanPathLike(text: string, offset: number, wildcards: boolean): Match<PathPayload> | null {
-  if (text.charCodeAt(offset) !== 0x2f /* / */) return null;
+export function readPathLike(text: string, offset: number, wildcards: boolean): PathPayload {
   const n = text.length;
   let i = offset + 1;
   const first = i < n ? text.charCodeAt(i) : -1;
   if (!(isLabelStart(first) || (wildcards && first === 0x2a))) {
-    return match(text, offset, i, { elems: NO_ELEMS, error: undefined });
+    scanEnd = i;
+    return EMPTY_PATH;
   }
   const elems: string[] = [];
   for (;;) {
@@ -118,75 +122,97 @@ function scanPathLike(text: string, offset: number, wildcards: boolean): Match<P
     } else if (i < n && isLabelStart(text.charCodeAt(i))) {
       scanError = undefined;
       const elem = scanLabel(text, i);
-      if (scanError !== undefined) return match(text, offset, i, { elems, error: scanError });
+      if (scanError !== undefined) {
+        scanEnd = i;
+        return { elems, error: scanError };
+      }
       elems.push(elem);
       i = scanEnd;
     } else {
       // a `/` that no element follows
-      return match(text, offset, i, { elems, error: { offset: i, expected: 'label char', markOffset: i } });
+      scanEnd = i;
+      return { elems, error: { offset: i, expected: 'label char', markOffset: i } };
     }
     if (text.charCodeAt(i) !== 0x2f) break;
     i++;
   }
-  return match(text, offset, i, { elems, error: undefined });
+  scanEnd = i;
+  return { elems, error: undefined };
 }
 
 /** Custom pattern: a path in a name tree (no wildcards). */
 export function scanPath(text: string, offset: number): Match<PathPayload> | null {
-  return scanPathLike(text, offset, false);
+  if (text.charCodeAt(offset) !== 0x2f /* / */) return null;
+  const payload = readPathLike(text, offset, false);
+  return match(text, offset, scanEnd, payload);
 }
 
 /** Custom pattern: a dentry prefix (wildcards allowed). */
 export function scanPrefix(text: string, offset: number): Match<PathPayload> | null {
-  return scanPathLike(text, offset, true);
+  if (text.charCodeAt(offset) !== 0x2f /* / */) return null;
+  const payload = readPathLike(text, offset, true);
+  return match(text, offset, scanEnd, payload);
 }
 
 /**
- * Custom pattern: a weight, the longest run of digits (Java `isDigit`) and `.`s. A second `.`
- * is an error at that dot; a lone `.` is a `weight` error marked one character on (Finagle's
- * quirk); digits outside ASCII are rejected, as Java's `toDouble` rejects them.
+ * Reads a weight at `offset` (a digit or `.`): the longest run of digits (Java `isDigit`) and
+ * `.`s. A second `.` is an error at that dot; a lone `.` is a `weight` error marked one
+ * character on (Finagle's quirk); digits outside ASCII are rejected, as Java's `toDouble`
+ * rejects them.
  */
-export function scanNumber(text: string, offset: number): Match<NumberPayload> | null {
+export function readNumber(text: string, offset: number): NumberPayload {
   const n = text.length;
   let i = offset;
   let seenDot = false;
-  let ascii = true;
   let firstNonAscii = -1;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x2e) {
       if (seenDot) {
-        return match(text, offset, i, { value: NaN, error: { offset: i, expected: 'number char', markOffset: i } });
+        scanEnd = i;
+        return { value: NaN, error: { offset: i, expected: 'number char', markOffset: i } };
       }
       seenDot = true;
     } else if (c < 0x30 || c > 0x39) {
       if (!isJavaDigit(c)) break;
-      if (ascii) firstNonAscii = i;
-      ascii = false;
+      if (firstNonAscii < 0) firstNonAscii = i;
     }
     i++;
   }
-  if (i === offset) return null;
+  scanEnd = i;
   if (i === offset + 1 && seenDot) {
     // linkerd 1 compat: Finagle reports a lone '.' after consuming it, so the mark moves on.
-    return match(text, offset, i, { value: NaN, error: { offset, expected: 'weight', markOffset: i } });
+    return { value: NaN, error: { offset, expected: 'weight', markOffset: i } };
   }
-  if (!ascii) {
-    return match(text, offset, i, {
-      value: NaN,
-      error: { offset: firstNonAscii, expected: 'number char', markOffset: firstNonAscii },
-    });
+  if (firstNonAscii >= 0) {
+    return { value: NaN, error: { offset: firstNonAscii, expected: 'number char', markOffset: firstNonAscii } };
   }
-  return match(text, offset, i, { value: Number(text.substring(offset, i)), error: undefined });
+  return { value: Number(text.substring(offset, i)), error: undefined };
+}
+
+/** Custom pattern for a weight. */
+export function scanNumber(text: string, offset: number): Match<NumberPayload> | null {
+  const c = text.charCodeAt(offset);
+  if (!(c === 0x2e || (c >= 0x30 && c <= 0x39))) return null;
+  const payload = readNumber(text, offset);
+  return match(text, offset, scanEnd, payload);
 }
 
 const ARROW_OK: ArrowPayload = Object.freeze({ error: undefined });
 
-/** Custom pattern: `=>`, or a lone `=` carrying the error `'>' expected`. */
+/** Reads `=>` at the `=` at `offset`, or a lone `=` carrying the error `'>' expected`. */
+export function readArrow(text: string, offset: number): ArrowPayload {
+  if (text.charCodeAt(offset + 1) === 0x3e /* > */) {
+    scanEnd = offset + 2;
+    return ARROW_OK;
+  }
+  scanEnd = offset + 1;
+  return { error: { offset: offset + 1, expected: "'>'", markOffset: offset + 1 } };
+}
+
+/** Custom pattern for `=>`. */
 export function scanArrow(text: string, offset: number): Match<ArrowPayload> | null {
   if (text.charCodeAt(offset) !== 0x3d /* = */) return null;
-  if (text.charCodeAt(offset + 1) === 0x3e /* > */) return match(text, offset, offset + 2, ARROW_OK);
-  return match(text, offset, offset + 1, {
-    error: { offset: offset + 1, expected: "'>'", markOffset: offset + 1 },
-  });
+  const payload = readArrow(text, offset);
+  return match(text, offset, scanEnd, payload);
 }

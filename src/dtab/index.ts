@@ -31,3 +31,4 @@ export type { DelegateTree, DelegateWeighted } from './delegate.ts';
 export { delegateToJson, stringifyDelegateJson, addrToJson, javaDouble } from './delegate-json.ts';
 export type { DelegateJson, AddrJson, BoundJson, DentryJson } from './delegate-json.ts';
 export { readDtab, readDentry, readNameTree, readPath, readPrefix, DtabParseError, MAX_NESTING } from './read.ts';
+export { DtabCache } from './dtab-cache.ts';

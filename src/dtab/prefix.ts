@@ -11,14 +11,16 @@ export class Prefix {
   static readonly empty: Prefix = new Prefix([]);
 
   readonly elems: readonly string[];
-  readonly show: string;
-  /** Whether any element is the wildcard, so matching can take the plain path when not. */
-  readonly hasWildcard: boolean;
+  #show: string | undefined;
 
   constructor(elems: readonly string[]) {
     this.elems = elems;
-    this.show = elems.length === 0 ? '/' : '/' + elems.join('/');
-    this.hasWildcard = elems.includes(ANY_ELEM);
+    this.#show = undefined;
+  }
+
+  /** The printed form, e.g. `/svc/*`; `/` for the empty prefix. */
+  get show(): string {
+    return (this.#show ??= this.elems.length === 0 ? '/' : '/' + this.elems.join('/'));
   }
 
   get size(): number {
