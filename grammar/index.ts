@@ -6,7 +6,8 @@ import type { Dtab } from '../src/dtab/dtab.ts';
 import type { NameTree } from '../src/dtab/name-tree.ts';
 import type { Path } from '../src/dtab/path.ts';
 import type { Prefix } from '../src/dtab/prefix.ts';
-import { DtabParser } from './parser.ts';
+import { DtabParseError } from './errors.ts';
+import { DtabParser, MAX_NESTING } from './parser.ts';
 import { tokenize } from './lexer.ts';
 
 export { DtabParseError } from './errors.ts';
@@ -24,10 +25,35 @@ function run<T>(text: string, prefixes: boolean, rule: (p: DtabParser) => T): T 
   if (typeof text !== 'string') throw new TypeError('dtab text must be a string');
   const p = instance();
   p.begin(text, tokenize(text, prefixes));
-  const value = rule(p);
+  let value: T;
+  try {
+    value = rule(p);
+  } catch (e) {
+    // The nesting bound keeps this from happening; if a caller's own stack is nearly spent,
+    // the input is still reported as too deep rather than crashing the caller.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw DtabParseError.tooDeep(text, deepestParen(text), MAX_NESTING);
+    throw e;
+  }
   const failure = p.failure();
   if (failure !== undefined) throw failure;
   return value;
+}
+
+/** Offset of the first `(` at the deepest nesting of `text` (error path only). */
+function deepestParen(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x28) {
+      if (++depth > max) {
+        max = depth;
+        at = i;
+      }
+    } else if (c === 0x29 && depth > 0) depth--;
+  }
+  return at;
 }
 
 /** Finagle `Path.read`: e.g. `/svc/web`; `/` is the empty path. */
