@@ -28,7 +28,7 @@ export const Semi = createToken({ name: 'Semi', pattern: ';', label: "';'" });
  */
 export const PrefixTok = createToken({
   name: 'Prefix',
-  label: "'/'",
+  label: 'prefix',
   pattern: {
     exec: (text: string, offset: number, tokens: IToken[]) => {
       const prev = tokens.length === 0 ? undefined : tokens[tokens.length - 1]!.tokenType;
@@ -41,7 +41,7 @@ export const PrefixTok = createToken({
 
 export const PathTok = createToken({
   name: 'Path',
-  label: "'/'",
+  label: 'path',
   pattern: { exec: (text: string, offset: number) => scanPath(text, offset) },
   start_chars_hint: ['/'],
   line_breaks: false,
@@ -49,7 +49,7 @@ export const PathTok = createToken({
 
 export const Arrow = createToken({
   name: 'Arrow',
-  label: "'='",
+  label: "'=>'",
   pattern: { exec: (text: string, offset: number) => scanArrow(text, offset) },
   start_chars_hint: ['='],
   line_breaks: false,
