@@ -108,14 +108,3 @@ const COMMON: TokenType[] = [
 
 /** Every token type, for the parser. `PrefixTok` comes before `PathTok`: it wins where valid. */
 export const ALL_TOKENS: TokenType[] = [...COMMON.slice(0, 2), PrefixTok, PathTok, ...COMMON.slice(2), Unknown];
-
-const LEXER_OPTIONS = { positionTracking: 'onlyOffset', ensureOptimizations: true } as const;
-
-/** For dtabs, dentries and prefixes: a `/` at a dentry's start is a prefix. */
-export const dtabLexer = new Lexer(ALL_TOKENS, LEXER_OPTIONS);
-
-/** For paths and name trees: every `/` starts a path. */
-export const treeLexer = new Lexer(
-  ALL_TOKENS.filter((t) => t !== PrefixTok),
-  LEXER_OPTIONS,
-);
