@@ -164,7 +164,8 @@ export class DtabParser extends EmbeddedActionsParser {
       ]),
     );
     const dentries = this.#dentries;
-    return dentries.length === 0 ? Dtab.empty : new Dtab(dentries);
+    // slice(): an exact-size copy, since the pushed array keeps spare room the Dtab would carry.
+    return dentries.length === 0 ? Dtab.empty : new Dtab(dentries.slice());
   });
 
   readonly #moreDentries = (): void => {

@@ -56,12 +56,16 @@ let scanError: TokenError | undefined;
  */
 function scanLabel(text: string, i: number): string {
   const start = i;
-  let escaped = false;
   const n = text.length;
+  // The common case: a run of raw label characters, cut out in one substring.
+  while (i < n && isShowable(text.charCodeAt(i))) i++;
+  if (i === n || text.charCodeAt(i) !== 0x5c /* \ */) {
+    scanEnd = i;
+    return text.substring(start, i);
+  }
   for (;;) {
-    const c = text.charCodeAt(i);
+    const c = i < n ? text.charCodeAt(i) : -1;
     if (c === 0x5c /* \ */) {
-      escaped = true;
       if (text.charCodeAt(i + 1) !== 0x78 /* x */) {
         scanError = { offset: i + 1, expected: "'x'", markOffset: i + 1 };
         return '';
@@ -75,14 +79,14 @@ function scanLabel(text: string, i: number): string {
         return '';
       }
       i += 4;
-    } else if (i < n && isShowable(c)) {
+    } else if (isShowable(c)) {
       i++;
     } else {
       break;
     }
   }
   scanEnd = i;
-  return escaped ? decodeLabel(text, start, i) : text.substring(start, i);
+  return decodeLabel(text, start, i);
 }
 
 /** Canonical form of a label with escapes: its bytes, shown raw or all as `\xNN`. */
@@ -101,10 +105,30 @@ function decodeLabel(text: string, start: number, end: number): string {
   return showElemBytes(bytes);
 }
 
+/** The first `n` elements of the scratch array, in an array with no spare capacity. */
+function taken(n: number): string[] {
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = scratch[i]!;
+  return out;
+}
+
 /**
- * Reads a path starting at the `/` at `offset`: `/` then, if a label can start, labels separated by single `/`s. A `/` must be
- * followed by a label (`/a/` and `/a//b` are errors); `/` alone is the empty path. With
- * `wildcards`, a `*` element is allowed too (a dentry prefix).
+ * Where readPathLike gathers elements (it never re-enters). Filled by index, never truncated:
+ * setting `length` would give its storage back and make the next path grow it again.
+ */
+const scratch: string[] = [];
+
+function put(k: number, elem: string): void {
+  if (k < scratch.length) scratch[k] = elem;
+  else scratch.push(elem);
+}
+
+/**
+ * Reads a path starting at the `/` at `offset`: `/` then, if a label can start, labels
+ * separated by single `/`s. A `/` must be followed by a label (`/a/` and `/a//b` are errors);
+ * `/` alone is the empty path. With `wildcards`, a `*` element is allowed too (a dentry prefix).
+ * The elements leave in an exact-size array: one grown by push keeps room for 17, which a
+ * parsed dtab would carry for as long as it lives.
  */
 export function readPathLike(text: string, offset: number, wildcards: boolean): PathPayload {
   const n = text.length;
@@ -114,30 +138,30 @@ export function readPathLike(text: string, offset: number, wildcards: boolean): 
     scanEnd = i;
     return EMPTY_PATH;
   }
-  const elems: string[] = [];
+  let k = 0;
   for (;;) {
     if (wildcards && text.charCodeAt(i) === 0x2a /* * */) {
-      elems.push(ANY_ELEM);
+      put(k++, ANY_ELEM);
       i++;
     } else if (i < n && isLabelStart(text.charCodeAt(i))) {
       scanError = undefined;
       const elem = scanLabel(text, i);
       if (scanError !== undefined) {
         scanEnd = i;
-        return { elems, error: scanError };
+        return { elems: taken(k), error: scanError };
       }
-      elems.push(elem);
+      put(k++, elem);
       i = scanEnd;
     } else {
       // a `/` that no element follows
       scanEnd = i;
-      return { elems, error: { offset: i, expected: 'label char', markOffset: i } };
+      return { elems: taken(k), error: { offset: i, expected: 'label char', markOffset: i } };
     }
     if (text.charCodeAt(i) !== 0x2f) break;
     i++;
   }
   scanEnd = i;
-  return { elems, error: undefined };
+  return { elems: taken(k), error: undefined };
 }
 
 /** Custom pattern: a path in a name tree (no wildcards). */
