@@ -77,7 +77,6 @@ const finagleMessages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ actual }) => record(actual[0], 'simple'),
 };
 
-const EMPTY_DTAB_DENTRIES: Dentry[] = [];
 const EMPTY = (): void => {};
 
 /** The parser; one instance, reset per input. Use the functions in index.ts. */

@@ -5,7 +5,6 @@
 // names the seed and the input.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   DtabParseError,
@@ -19,40 +18,16 @@ import {
   readPrefix,
   showPathTree,
 } from '../../src/dtab/index.ts';
+import { xorshift32, vectorTexts } from '../support/inputs.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0xf022) >>> 0;
 const MUTATED_INPUTS = 80_000;
 const RANDOM_INPUTS = 30_000;
 
-/** A small seeded PRNG (xorshift32), so every input can be replayed from the seed. */
-function xorshift32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
-interface VectorCase {
-  input?: string;
-  dtab?: string;
-  local?: string;
-  base?: string;
-  path?: string;
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL('../conformance/dtab-vectors.json', import.meta.url), 'utf8'),
-) as VectorCase[];
-
 /** The seed corpus: every text field of the conformance cases, plus a few shapes they lack. */
 const CORPUS: string[] = [
   ...new Set([
-    ...vectors.flatMap((c) => [c.input, c.dtab, c.local, c.base, c.path].filter((s): s is string => typeof s === 'string')),
+    ...vectorTexts(),
     '/svc/*/web => /srv/a | 0.25*/b & 0.75*(/c | ~) ; # comment\n/x=>!',
     '/a => ((/b)) & 2*$ | (/c & /d) | (/e | /f)',
     '/\\x2a/\\x2f/\\xc3\\xa9 => /#/io.l5d.fs/\\x20',

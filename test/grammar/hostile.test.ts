@@ -14,23 +14,11 @@ import {
   readPrefix,
   showPathTree,
 } from '../../src/dtab/index.ts';
+import { xorshift32 } from '../support/inputs.ts';
 
 type Reader = (text: string) => unknown;
 
 const READERS: Record<string, Reader> = { readDtab, readNameTree, readPath, readPrefix, readDentry };
-
-/** A small seeded PRNG (xorshift32): the random inputs are the same on every run. */
-function xorshift32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 /** Short description of an input for messages: long inputs are clipped. */
 function describeInput(text: string): string {

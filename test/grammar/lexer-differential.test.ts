@@ -4,48 +4,19 @@
 // conformance inputs and on seeded random inputs. Set LEXER_FUZZ_SEED to replay another seed.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { IToken, Lexer } from 'chevrotain';
 import { dtabLexer, treeLexer } from '../../grammar/declarative-lexer.ts';
 import { tokenize } from '../../grammar/lexer.ts';
 import { ALL_TOKENS } from '../../grammar/tokens.ts';
+import { xorshift32, vectorTexts } from '../support/inputs.ts';
 
 const SEED = Number(process.env.LEXER_FUZZ_SEED ?? 0x1e7e5eed) >>> 0;
 const FUZZ_INPUTS = 40_000;
 
-/** A small seeded PRNG (xorshift32), so every fuzzed input can be replayed from the seed. */
-function xorshift32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
-interface VectorCase {
-  input?: string;
-  dtab?: string;
-  local?: string;
-  base?: string;
-  path?: string;
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL('../conformance/dtab-vectors.json', import.meta.url), 'utf8'),
-) as VectorCase[];
-
 /** Every text field of the conformance cases: inputs, dtabs, paths. */
-const VECTOR_INPUTS: string[] = [
-  ...new Set(
-    vectors.flatMap((c) => [c.input, c.dtab, c.local, c.base, c.path].filter((s): s is string => typeof s === 'string')),
-  ),
-];
+const VECTOR_INPUTS: string[] = vectorTexts();
 
 /** Characters that matter to the token rules, including whitespace that JavaScript and Java disagree on. */
 const GRAMMAR_ALPHABET = [

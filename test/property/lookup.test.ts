@@ -10,8 +10,6 @@ import {
   ANY_ELEM,
   Dentry,
   Dtab,
-  Empty,
-  Fail,
   type NameTree,
   Neg,
   Path,
@@ -21,6 +19,7 @@ import {
   showPathTree,
   treeEquals,
 } from '../../src/dtab/index.ts';
+import { treeArbitrary } from '../support/inputs.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 0x100c);
 const params = { seed: SEED, numRuns: 5000 };
@@ -34,19 +33,7 @@ const prefixElems = fc.array(fc.oneof({ weight: 3, arbitrary: elem }, { weight: 
 const dstPath = fc.array(fc.constantFrom('x', 'y', 'z', 'a', '\\xff'), { maxLength: 3 }).map((elems) => new Path(elems));
 const weight = fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 1000 }).map((c) => c / 100));
 
-const { tree } = fc.letrec<{ tree: NameTree<Path>; alt: NameTree<Path>; union: NameTree<Path> }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', maxDepth: 4, withCrossShrink: true },
-    dstPath.map((value): NameTree<Path> => ({ kind: 'leaf', value })),
-    fc.constantFrom<NameTree<Path>>(Neg, Fail, Empty),
-    tie('alt'),
-    tie('union'),
-  ),
-  alt: fc.array(tie('tree'), { minLength: 2, maxLength: 3 }).map((trees): NameTree<Path> => ({ kind: 'alt', trees })),
-  union: fc
-    .array(fc.record({ weight, tree: tie('tree') }), { minLength: 2, maxLength: 3 })
-    .map((trees): NameTree<Path> => ({ kind: 'union', trees })),
-}));
+const tree = treeArbitrary(dstPath, weight, { maxDepth: 4, maxChildren: 3 });
 
 interface Entry {
   prefix: readonly string[];

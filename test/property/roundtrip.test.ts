@@ -12,10 +12,7 @@ import {
   ANY_ELEM,
   Dentry,
   Dtab,
-  Empty,
-  Fail,
   type NameTree,
-  Neg,
   Path,
   Prefix,
   readDentry,
@@ -26,6 +23,7 @@ import {
   showPathTree,
   treeEquals,
 } from '../../src/dtab/index.ts';
+import { treeArbitrary } from '../support/inputs.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 0x0d7ab);
 const RUNS = 4000;
@@ -62,19 +60,7 @@ const path: fc.Arbitrary<Path> = fc.array(elem, { maxLength: 5 }).map((elems) =>
 /** Weights with at most two decimals: integer cents / 100, with 1.0 and 0 often. */
 const weight = fc.oneof(fc.constant(1), fc.constant(0), fc.integer({ min: 0, max: 100_000 }).map((cents) => cents / 100));
 
-const { tree } = fc.letrec<{ tree: NameTree<Path>; alt: NameTree<Path>; union: NameTree<Path> }>((tie) => ({
-  tree: fc.oneof(
-    { depthSize: 'small', maxDepth: 5, withCrossShrink: true },
-    path.map((value): NameTree<Path> => ({ kind: 'leaf', value })),
-    fc.constantFrom<NameTree<Path>>(Neg, Fail, Empty),
-    tie('alt'),
-    tie('union'),
-  ),
-  alt: fc.array(tie('tree'), { minLength: 2, maxLength: 4 }).map((trees): NameTree<Path> => ({ kind: 'alt', trees })),
-  union: fc
-    .array(fc.record({ weight, tree: tie('tree') }), { minLength: 2, maxLength: 4 })
-    .map((trees): NameTree<Path> => ({ kind: 'union', trees })),
-}));
+const tree = treeArbitrary(path, weight, { maxDepth: 5, maxChildren: 4 });
 
 const prefix: fc.Arbitrary<Prefix> = fc
   .array(fc.oneof(elem, fc.constant(ANY_ELEM), fc.constant('\\x2a')), { maxLength: 5 })
