@@ -1,5 +1,33 @@
 // Public surface of core/: the vocabulary every other folder builds on. Imports nothing else.
-export type { Var, Closable } from './var.ts';
-export { constVar, mapVar } from './var.ts';
-export type { ActivityState, Pending, Ok, Failed } from './activity.ts';
-export { PENDING, ok, failed } from './activity.ts';
+export type { Var, Cell, Closable, Equals, Use } from './var.ts';
+export {
+  asyncVar,
+  cell,
+  closeAll,
+  collectVars,
+  constVar,
+  derivedVar,
+  flatMapVar,
+  mapVar,
+  NOOP_CLOSABLE,
+} from './var.ts';
+export type { Activity, ActivityState, Pending, Ok, Failed } from './activity.ts';
+export {
+  activityFailed,
+  activityPending,
+  activityValue,
+  asError,
+  collectActivities,
+  derivedActivity,
+  failed,
+  flatMapActivity,
+  mapActivity,
+  ok,
+  PENDING,
+  stabilize,
+  stateEquals,
+  witness,
+} from './activity.ts';
+export { ConfigError, ConfigReader } from './config-error.ts';
+export type { Log, LogFn } from './log.ts';
+export { SILENT_LOG } from './log.ts';
