@@ -11,9 +11,9 @@ import { Addr as A, addressKey, WEIGHT_META_KEY } from './addr.ts';
 import type { Dtab } from './dtab.ts';
 import { NamerExceededMaxDepthError } from './errors.ts';
 import type { Name } from './name.ts';
-import { BoundName } from './name.ts';
+import { BoundName, sameBinding } from './name.ts';
 import type { NameTree, Weighted } from './name-tree.ts';
-import { Neg, simplify } from './name-tree.ts';
+import { Neg, simplify, treeEquals } from './name-tree.ts';
 import { Path } from './path.ts';
 
 /** Finagle's `namerMaxDepth`: at most this many lookups may be chained. */
@@ -108,12 +108,27 @@ function bindNode(
   }
 }
 
+/** Bound names with weights, by original name and weight: re-binding gives the same objects. */
+const weightedNames = new WeakMap<BoundName, Map<number, BoundName>>();
+
 /** The bound name with its Addr carrying `weight` in its metadata (when the Addr is bound). */
 function withWeight(b: BoundName, weight: number): BoundName {
-  const addr = mapVar(b.addr, (a: Addr): Addr =>
-    a.kind === 'bound' ? A.bound(a.addrs, { ...a.meta, [WEIGHT_META_KEY]: weight }) : a,
-  );
-  return new BoundName(addr, b.id, b.residual);
+  let byWeight = weightedNames.get(b);
+  if (byWeight === undefined) weightedNames.set(b, (byWeight = new Map()));
+  let w = byWeight.get(weight);
+  if (w === undefined) {
+    const addr = mapVar(b.addr, (a: Addr): Addr =>
+      a.kind === 'bound' ? A.bound(a.addrs, { ...a.meta, [WEIGHT_META_KEY]: weight }) : a,
+    );
+    w = new BoundName(addr, b.id, b.residual);
+    byWeight.set(weight, w);
+  }
+  return w;
+}
+
+/** Whether two bound trees are the same binding (see {@link sameBinding}). */
+export function boundTreeEquals(a: NameTree<BoundName>, b: NameTree<BoundName>): boolean {
+  return treeEquals(a, b, sameBinding);
 }
 
 function asError(e: unknown): Error {

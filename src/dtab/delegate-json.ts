@@ -60,8 +60,13 @@ export function addrToJson(addr: Addr): AddrJson {
   }
 }
 
-function boundToJson(b: BoundName): BoundJson {
-  return { addr: addrToJson(b.addr.sample()), id: b.id.show, path: b.residual.show };
+/** How a leaf's current Addr is read: sampled by default, or from a caller's observations. */
+export type AddrOf = (b: BoundName) => Addr;
+
+const SAMPLE: AddrOf = (b) => b.addr.sample();
+
+function boundToJson(b: BoundName, addrOf: AddrOf): BoundJson {
+  return { addr: addrToJson(addrOf(b)), id: b.id.show, path: b.residual.show };
 }
 
 function dentryField(node: { dentry: Dentry }, out: DelegateJson): DelegateJson {
@@ -77,7 +82,8 @@ function pathOf(p: Path): string {
  * The delegator JSON of `tree` as objects, fields in linkerd's order. Weights are wrapped so
  * {@link stringifyDelegateJson} can print them as doubles; `JSON.stringify` prints plain numbers.
  */
-export function delegateToJson(tree: DelegateTree): DelegateJson {
+export function delegateToJson(tree: DelegateTree, addrOf: AddrOf = SAMPLE): DelegateJson {
+  const child = (t: DelegateTree): DelegateJson => delegateToJson(t, addrOf);
   switch (tree.kind) {
     case 'neg':
       return dentryField(tree, { type: 'neg', path: tree.path.isEmpty ? '~' : pathOf(tree.path) });
@@ -95,22 +101,22 @@ export function delegateToJson(tree: DelegateTree): DelegateJson {
     }
     case 'delegate': {
       const out = dentryField(tree, { type: 'delegate', path: pathOf(tree.path) });
-      out.delegate = delegateToJson(tree.tree);
+      out.delegate = child(tree.tree);
       return out;
     }
     case 'leaf': {
       const out = dentryField(tree, { type: 'leaf', path: pathOf(tree.path) });
-      out.bound = boundToJson(tree.value);
+      out.bound = boundToJson(tree.value, addrOf);
       return out;
     }
     case 'alt': {
       const out = dentryField(tree, { type: 'alt', path: pathOf(tree.path) });
-      out.alt = tree.trees.map(delegateToJson);
+      out.alt = tree.trees.map(child);
       return out;
     }
     case 'union': {
       const out = dentryField(tree, { type: 'union', path: pathOf(tree.path) });
-      out.union = tree.trees.map((w) => ({ weight: new JsonDouble(w.weight), tree: delegateToJson(w.tree) }));
+      out.union = tree.trees.map((w) => ({ weight: new JsonDouble(w.weight), tree: child(w.tree) }));
       return out;
     }
     case 'transformation':
@@ -118,8 +124,8 @@ export function delegateToJson(tree: DelegateTree): DelegateJson {
         type: 'transformation',
         path: pathOf(tree.path),
         name: tree.name,
-        bound: boundToJson(tree.value),
-        tree: delegateToJson(tree.tree),
+        bound: boundToJson(tree.value, addrOf),
+        tree: child(tree.tree),
       };
   }
 }

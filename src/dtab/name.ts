@@ -26,5 +26,14 @@ export class BoundName {
   }
 }
 
+/**
+ * Whether two bound names are the same binding: the same object, or the same id and residual
+ * over the same address source. Stricter than {@link BoundName.equals}; used to tell whether a
+ * re-run binding changed anything.
+ */
+export function sameBinding(a: BoundName, b: BoundName): boolean {
+  return a === b || (a.addr === b.addr && a.id.equals(b.id) && a.residual.equals(b.residual));
+}
+
 /** A name in a tree a namer returns: a path to look up again, or a bound name. */
 export type Name = Path | BoundName;
