@@ -2,9 +2,13 @@
 // `fixedinet` bind host and port, `nil` is empty, `fail` fails, and any other kind is looked up
 // among registered system namers, failing as linkerd's UnknownNamer when there is none.
 
-import { type ActivityState, ok } from '../core/index.ts';
-import { BoundName, Empty, Fail, type Lookup, type Name, type NameTree, Neg, Path, UnknownNamerError } from '../dtab/index.ts';
-import { inetAddr, type Resolver, systemResolver } from './inet.ts';
+import { LRUCache } from 'lru-cache';
+import { type ActivityState, type Ok, ok, type Var } from '../core/index.ts';
+import { type Addr, BoundName, Empty, Fail, type Lookup, type Name, type NameTree, Neg, Path, UnknownNamerError } from '../dtab/index.ts';
+import { type InetOptions, inetAddr, type Resolver, systemResolver } from './inet.ts';
+
+/** How many `/$/inet` names and address sources are remembered. */
+const CACHE_SIZE = 10_000;
 
 /** A system namer reached as `/$/<kind>/<rest...>`; it is handed `<rest...>`. */
 export type SystemNamer = (rest: Path, full: Path) => ActivityState<NameTree<Name>>;
@@ -12,6 +16,10 @@ export type SystemNamer = (rest: Path, full: Path) => ActivityState<NameTree<Nam
 export interface GlobalNamerOptions {
   /** DNS for `/$/inet` host names; the system resolver by default. */
   readonly resolver?: Resolver;
+  /** Re-resolution interval of `/$/inet` host names (5 s by default). */
+  readonly refreshMs?: number;
+  /** Told when a DNS refresh fails and the last good addresses are kept. */
+  readonly onStale?: (host: string, error: Error) => void;
   /** Further `/$/<kind>` namers by kind. */
   readonly systemNamers?: ReadonlyMap<string, SystemNamer>;
 }
@@ -20,8 +28,11 @@ const NEG = ok(Neg);
 const FAIL = ok(Fail);
 const EMPTY = ok(Empty);
 
-/** Java's `Integer.parseInt`, as Scala's `toInt` does it: optional sign, decimal digits, 32 bits. */
-function parseJavaInt(s: string): number | undefined {
+/**
+ * Java's `Integer.parseInt`, as Scala's `toInt` does it: optional sign, decimal digits, 32 bits.
+ * Java also takes other Unicode decimal digits; only ASCII ones are read here.
+ */
+export function parseJavaInt(s: string): number | undefined {
   if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
   const n = Number(s);
   return n >= -2147483648 && n <= 2147483647 ? n : undefined;
@@ -32,8 +43,17 @@ function parseJavaInt(s: string): number | undefined {
  * `/$/inet/<host>/<port>` (or `/$/inet/<port>`), and the rest of the path is their residual.
  */
 export function globalNamer(options: GlobalNamerOptions = {}): Lookup {
-  const resolver = options.resolver ?? systemResolver;
+  const inetOptions: InetOptions = {
+    resolver: options.resolver ?? systemResolver,
+    ...(options.refreshMs !== undefined && { refreshMs: options.refreshMs }),
+    ...(options.onStale !== undefined && { onStale: options.onStale }),
+  };
   const kinds = options.systemNamers ?? new Map<string, SystemNamer>();
+  // The same path gives the same bound name, and the same host and port the same address
+  // source, so that binding again yields an equal tree and one DNS poll serves every path
+  // to a host. Bounded: a flood of distinct names recycles the least recently used.
+  const addrs = new LRUCache<string, Var<Addr>>({ max: CACHE_SIZE });
+  const names = new LRUCache<string, Ok<NameTree<Name>>>({ max: CACHE_SIZE });
   const inet = (path: Path): ActivityState<NameTree<Name>> | undefined => {
     const e = path.elems;
     // host/port first: `/$/inet/1234/5678` is host 1234, port 5678.
@@ -49,8 +69,16 @@ export function globalNamer(options: GlobalNamerOptions = {}): Lookup {
   };
   const bindInet = (path: Path, host: string, port: number, idSize: number): ActivityState<NameTree<Name>> => {
     if (port < 0 || port > 65535) return { kind: 'failed', error: new RangeError(`port out of range:${port}`) };
-    const bound = new BoundName(inetAddr(host, port, resolver), path.take(idSize), path.drop(idSize));
-    return ok({ kind: 'leaf', value: bound });
+    const key = path.show;
+    let answer = names.get(key);
+    if (answer === undefined) {
+      const hostPort = `${host}:${port}`;
+      let addr = addrs.get(hostPort);
+      if (addr === undefined) addrs.set(hostPort, (addr = inetAddr(host, port, inetOptions)));
+      answer = ok({ kind: 'leaf', value: new BoundName(addr, path.take(idSize), path.drop(idSize)) });
+      names.set(key, answer);
+    }
+    return answer;
   };
   return (path) => {
     const e = path.elems;
@@ -67,22 +95,5 @@ export function globalNamer(options: GlobalNamerOptions = {}): Lookup {
     const namer = kinds.get(kind);
     if (namer !== undefined) return namer(path.drop(2), path);
     return { kind: 'failed', error: new UnknownNamerError(path.elemText(1), path.show) };
-  };
-}
-
-/**
- * linkerd's order for the namers behind a dtab (spec/dtab.md §7.1 steps 2-3): each configured
- * namer whose prefix starts the path, in configuration order, until one answers other than
- * `~`; then the system namers.
- */
-export function namersLookup(configured: readonly (readonly [Path, Lookup])[], global: Lookup): Lookup {
-  if (configured.length === 0) return global;
-  return (path) => {
-    for (const [prefix, namer] of configured) {
-      if (!path.startsWith(prefix)) continue;
-      const r = namer(path.drop(prefix.size));
-      if (r.kind !== 'ok' || r.value.kind !== 'neg') return r;
-    }
-    return global(path);
   };
 }

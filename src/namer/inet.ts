@@ -1,10 +1,11 @@
 // Addresses for `/$/inet/<host>/<port>`: IP literals parse at once, as Java's InetAddress
-// parses them; other host names resolve through DNS (spec/dtab.md §7.2).
+// parses them; other host names resolve through DNS (spec/dtab.md §7.2), again and again while
+// in use, since DNS answers change.
 
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
-import type { Closable, Var } from '../core/index.ts';
-import { type Addr, Addr as A, address } from '../dtab/index.ts';
+import { asyncVar, constVar, type Var } from '../core/index.ts';
+import { type Addr, Addr as A, address, addrEquals } from '../dtab/index.ts';
 
 /**
  * Parses an IPv4 literal the way Java's `InetAddress` does: one to four decimal parts, the last
@@ -43,69 +44,65 @@ export type Resolver = (host: string) => Promise<string[]>;
 
 export const systemResolver: Resolver = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
 
+/** How often a resolved host name is looked up again (Finagle's InetResolver polls every 5 s). */
+export const DNS_REFRESH_MS = 5000;
+
+export interface InetOptions {
+  readonly resolver: Resolver;
+  /** Re-resolution interval for host names; {@link DNS_REFRESH_MS} by default. */
+  readonly refreshMs?: number;
+  /** Told when a refresh fails and the last good addresses are kept. */
+  readonly onStale?: (host: string, error: Error) => void;
+}
+
 /**
  * A Var of the Addr of `host:port`. A literal (or the empty host, the wildcard address) is
- * bound at once; a name is pending until DNS answers, then bound, or failed if it cannot be
- * resolved.
+ * bound at once; a name is pending until DNS answers, then bound (or neg when DNS has no
+ * address), and re-resolved every `refreshMs` while observed. A failed refresh keeps the last
+ * good addresses: a DNS outage must not take a working service down. Only a host that never
+ * resolved is failed.
  */
-export function inetAddr(host: string, port: number, resolver: Resolver): Var<Addr> {
+export function inetAddr(host: string, port: number, options: Resolver | InetOptions): Var<Addr> {
   const literal = host === '' ? '0.0.0.0' : ipLiteral(host);
-  if (literal !== undefined) return new SettledVar(A.bound([address(literal, port)]));
-  return new DnsVar(host, port, resolver);
-}
-
-class SettledVar implements Var<Addr> {
-  readonly #addr: Addr;
-  constructor(addr: Addr) {
-    this.#addr = addr;
-  }
-  sample(): Addr {
-    return this.#addr;
-  }
-  observe(onChange: (value: Addr) => void): Closable {
-    onChange(this.#addr);
-    return { close() {} };
-  }
-}
-
-/** Resolves once, on first use, and tells its observers when the answer arrives. */
-class DnsVar implements Var<Addr> {
-  #addr: Addr = A.pending;
-  #started = false;
-  readonly #observers = new Set<(a: Addr) => void>();
-  readonly #host: string;
-  readonly #port: number;
-  readonly #resolver: Resolver;
-
-  constructor(host: string, port: number, resolver: Resolver) {
-    this.#host = host;
-    this.#port = port;
-    this.#resolver = resolver;
-  }
-
-  #start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.#resolver(this.#host).then(
-      (ips) => this.#set(ips.length === 0 ? A.neg : A.bound(ips.map((ip) => address(ip, this.#port)))),
-      (e: unknown) => this.#set(A.failed(e instanceof Error ? e : new Error(String(e)))),
-    );
-  }
-
-  #set(a: Addr): void {
-    this.#addr = a;
-    for (const o of [...this.#observers]) o(a);
-  }
-
-  sample(): Addr {
-    this.#start();
-    return this.#addr;
-  }
-
-  observe(onChange: (value: Addr) => void): Closable {
-    this.#start();
-    this.#observers.add(onChange);
-    onChange(this.#addr);
-    return { close: () => void this.#observers.delete(onChange) };
-  }
+  if (literal !== undefined) return constVar(A.bound([address(literal, port)]));
+  const o: InetOptions = typeof options === 'function' ? { resolver: options } : options;
+  const refreshMs = o.refreshMs ?? DNS_REFRESH_MS;
+  return asyncVar<Addr>(
+    A.pending,
+    (update) => {
+      let stopped = false;
+      let hadGood = false;
+      let timer: NodeJS.Timeout | undefined;
+      const resolve = (): void => {
+        o.resolver(host).then(
+          (ips) => {
+            if (stopped) return;
+            hadGood = true;
+            update(ips.length === 0 ? A.neg : A.bound(ips.map((ip) => address(ip, port))));
+          },
+          (e: unknown) => {
+            if (stopped) return;
+            const error = e instanceof Error ? e : new Error(String(e));
+            if (hadGood) o.onStale?.(host, error);
+            else update(A.failed(error));
+          },
+        )
+          .finally(() => {
+            if (stopped) return;
+            timer = setTimeout(resolve, refreshMs);
+            timer.unref();
+          })
+          // An observer's own exception must not surface as an unhandled rejection here.
+          .catch(() => {});
+      };
+      resolve();
+      return {
+        close() {
+          stopped = true;
+          if (timer !== undefined) clearTimeout(timer);
+        },
+      };
+    },
+    addrEquals,
+  );
 }
