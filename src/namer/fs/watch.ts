@@ -1,0 +1,306 @@
+// Live views of files and directories: the text of a file and the entries of a directory, as
+// activities. Change notification (fs.watch, one per directory however many observe it) makes
+// updates fast; a periodic rescan makes them certain, since notification is not reliable on
+// every filesystem (network mounts, some container volumes, a watch limit reached). Nothing
+// here throws: a missing, unreadable or oversized file is a failed state, and recovers.
+
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  type Activity,
+  type ActivityState,
+  asError,
+  asyncVar,
+  type Closable,
+  type Equals,
+  failed,
+  type Log,
+  ok,
+  PENDING,
+  stateEquals,
+} from '../../core/index.ts';
+
+/** Files larger than this are refused (linkerd's limit for address files). */
+export const MAX_FILE_BYTES = 500 * 1024;
+
+/** Events arriving within this many ms of the first are handled by one read. */
+export const COALESCE_MS = 2;
+
+export interface WatchOptions {
+  /** How often to look again whatever the notifications say, in ms. */
+  readonly rescanIntervalMs: number;
+  readonly log: Log;
+  /** Use change notification (true); false relies on the rescan alone. */
+  readonly notify?: boolean;
+}
+
+type EventKind = 'rename' | 'change' | undefined;
+type Listener = (kind: EventKind, name: string | undefined) => void;
+
+interface DirWatch {
+  watcher: FSWatcher | undefined;
+  readonly listeners: Set<Listener>;
+}
+
+const dirWatches = new Map<string, DirWatch>();
+let osWatches = 0;
+
+/** How many OS-level watches are open (for tests and state pages). */
+export function activeWatches(): number {
+  return osWatches;
+}
+
+function stopWatch(w: DirWatch): void {
+  if (w.watcher === undefined) return;
+  w.watcher.close();
+  w.watcher = undefined;
+  osWatches--;
+}
+
+/** Opens the OS watch of `dir` if it has listeners and none is open; failure leaves the rescan. */
+function ensureWatch(dir: string, w: DirWatch, log: Log): void {
+  if (w.watcher !== undefined || w.listeners.size === 0) return;
+  let watcher: FSWatcher;
+  try {
+    // Not persistent: watching must not keep the process alive.
+    watcher = watch(dir, { persistent: false }, (event, name) => {
+      for (const l of w.listeners) l(event, name ?? undefined);
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      log.warn({ dir, error: asError(e).message }, 'cannot watch directory; relying on the rescan');
+    }
+    return;
+  }
+  osWatches++;
+  w.watcher = watcher;
+  watcher.on('error', (e) => {
+    log.warn({ dir, error: e.message }, 'directory watch failed; relying on the rescan');
+    if (w.watcher === watcher) stopWatch(w);
+    for (const l of w.listeners) l(undefined, undefined);
+  });
+}
+
+interface WatchHandle extends Closable {
+  /** The directory exists: make sure it is watched. */
+  present(): void;
+  /** The directory is gone: drop its watch, which cannot see it come back. */
+  gone(): void;
+}
+
+function listen(dir: string, listener: Listener, log: Log): WatchHandle {
+  let w = dirWatches.get(dir);
+  if (w === undefined) dirWatches.set(dir, (w = { watcher: undefined, listeners: new Set() }));
+  const watch = w;
+  watch.listeners.add(listener);
+  ensureWatch(dir, watch, log);
+  return {
+    present: () => ensureWatch(dir, watch, log),
+    gone: () => stopWatch(watch),
+    close: () => {
+      watch.listeners.delete(listener);
+      if (watch.listeners.size === 0) {
+        stopWatch(watch);
+        if (dirWatches.get(dir) === watch) dirWatches.delete(dir);
+      }
+    },
+  };
+}
+
+/**
+ * What a polled view reads. `force` is set when a notification says something changed; without
+ * it a check may answer `undefined` for "unchanged since last time" without reading.
+ */
+type Check<T> = (force: boolean, handle: WatchHandle | undefined) => Promise<ActivityState<T> | undefined>;
+
+/**
+ * An activity kept current by `check`: run when first observed, on the notifications `wants`
+ * accepts (coalesced), and every rescan interval; never two at once. Stops everything when the
+ * last observer leaves.
+ */
+function polled<T>(
+  dir: string,
+  wants: (kind: EventKind, name: string | undefined) => boolean,
+  makeCheck: () => Check<T>,
+  options: WatchOptions,
+  equals: Equals<T>,
+): Activity<T> {
+  return asyncVar<ActivityState<T>>(
+    PENDING,
+    (update) => {
+      const check = makeCheck();
+      let closed = false;
+      let running = false;
+      let again = false;
+      let forceNext = true;
+      let soon: NodeJS.Timeout | undefined;
+      let handle: WatchHandle | undefined;
+      const run = async (force: boolean): Promise<void> => {
+        forceNext ||= force;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            const f = forceNext;
+            forceNext = false;
+            let s: ActivityState<T> | undefined;
+            try {
+              s = await check(f, handle);
+            } catch (e) {
+              s = failed(asError(e));
+            }
+            if (closed) return;
+            if (s !== undefined) update(s);
+          } while (again && !closed);
+        } finally {
+          running = false;
+        }
+      };
+      if (options.notify !== false) {
+        handle = listen(
+          dir,
+          (kind, name) => {
+            if (closed || !wants(kind, name)) return;
+            forceNext = true;
+            if (soon !== undefined) return;
+            soon = setTimeout(() => {
+              soon = undefined;
+              void run(true);
+            }, COALESCE_MS);
+            soon.unref();
+          },
+          options.log,
+        );
+      }
+      const rescan = setInterval(() => void run(false), options.rescanIntervalMs);
+      rescan.unref();
+      void run(true);
+      return {
+        close() {
+          closed = true;
+          if (soon !== undefined) clearTimeout(soon);
+          clearInterval(rescan);
+          handle?.close();
+        },
+      };
+    },
+    stateEquals(equals),
+  );
+}
+
+function describe(path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new Error(`${path} does not exist`);
+  if (code === 'ELOOP') return new Error(`${path}: too many levels of symbolic links`);
+  if (code === 'EACCES') return new Error(`${path}: permission denied`);
+  return new Error(`${path}: ${asError(e).message}`);
+}
+
+const textEquals: Equals<string> = (a, b) => a === b;
+
+/**
+ * The text of `file` (an absolute path), live: pending until first read, then the text, or
+ * failed when the file is missing, not a regular file, unreadable or over
+ * {@link MAX_FILE_BYTES}. An edit reaches observers within a few ms when notification works,
+ * and within `rescanIntervalMs` when it does not.
+ */
+export function watchFile(file: string, options: WatchOptions): Activity<string> {
+  const name = basename(file);
+  return polled<string>(
+    dirname(file),
+    (kind, n) => n === undefined || n === name || kind === undefined,
+    () => {
+      let signature: string | undefined;
+      return async (force, handle) => {
+        let st;
+        try {
+          st = await stat(file);
+        } catch (e) {
+          signature = undefined;
+          return failed(describe(file, e));
+        }
+        handle?.present();
+        if (!st.isFile()) return failed(new Error(`${file} is not a regular file`));
+        if (st.size > MAX_FILE_BYTES) return failed(new Error(`file ${file} is ${st.size} bytes, over the 500 KB limit`));
+        const sig = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+        if (!force && sig === signature) return undefined;
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (e) {
+          signature = undefined;
+          return failed(describe(file, e));
+        }
+        if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
+          return failed(new Error(`file ${file} is over the 500 KB limit`));
+        }
+        signature = sig;
+        return ok(text);
+      };
+    },
+    options,
+    textEquals,
+  );
+}
+
+/** What a directory entry is, symbolic links followed; `other` for sockets, loops and the like. */
+export type EntryKind = 'file' | 'dir' | 'other';
+export type Listing = ReadonlyMap<string, EntryKind>;
+
+function listingEquals(a: Listing, b: Listing): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+async function linkKind(path: string): Promise<EntryKind> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    // A dangling link or a loop: nothing to bind.
+    return 'other';
+  }
+}
+
+/**
+ * The entries of directory `dir`, live: a created, deleted or renamed entry reaches observers
+ * within a few ms (or a rescan). A missing or unreadable directory is failed, and recovers
+ * when it comes back. Content changes of files inside do not touch the listing.
+ */
+export function watchDir(dir: string, options: WatchOptions): Activity<Listing> {
+  return polled<Listing>(
+    dir,
+    (kind) => kind !== 'change',
+    () => async (_force, handle) => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        handle?.gone();
+        return failed(describe(dir, e));
+      }
+      handle?.present();
+      const out = new Map<string, EntryKind>();
+      for (const e of entries) {
+        const kind: EntryKind = e.isFile()
+          ? 'file'
+          : e.isDirectory()
+            ? 'dir'
+            : e.isSymbolicLink()
+              ? await linkKind(join(dir, e.name))
+              : 'other';
+        out.set(e.name, kind);
+      }
+      return ok(out);
+    },
+    options,
+    listingEquals,
+  );
+}
