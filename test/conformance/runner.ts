@@ -3,17 +3,14 @@
 // Used by the test suite and by `npm run conformance -- FILE.json`.
 
 import { isDeepStrictEqual } from 'node:util';
-import { type ActivityState, constVar, ok, PENDING } from '../../src/core/index.ts';
+import { type Activity, type ActivityState, activityValue, constVar, ok, PENDING } from '../../src/core/index.ts';
 import {
   type Addr,
   Addr as A,
   address,
   addressKey,
-  bind,
   BoundName,
-  delegate,
   delegateToJson,
-  dtabLookup,
   Dtab,
   DtabParseError,
   evalTree,
@@ -32,7 +29,13 @@ import {
   simplify,
   WEIGHT_META_KEY,
 } from '../../src/dtab/index.ts';
-import { globalNamer, namersLookup } from '../../src/namer/index.ts';
+import {
+  type ConfiguredNamer,
+  configuredInterpreter,
+  globalNamer,
+  type Interpreter,
+  type Namer,
+} from '../../src/namer/index.ts';
 
 /** One case of a vectors file; fields depend on `kind`. */
 export interface Case {
@@ -165,16 +168,32 @@ function compute(c: Case): unknown {
   throw new Error(`unknown kind ${c.kind}`);
 }
 
-/** The effective dtab of a bind case: `dtab ++ local`. */
-function effectiveDtab(c: Case): Dtab {
-  const base = readDtab(c.dtab ?? '');
-  return c.local === undefined ? base : base.concat(readDtab(c.local));
+/**
+ * The live interpreter over §12's mock namers: the case's `dtab` is the interpreter's own, and
+ * `local` is what each bind is given, so binding sees `dtab ++ local`.
+ */
+function interpreterFor(c: Case): Interpreter {
+  return configuredInterpreter({
+    kind: 'default',
+    dtab: activityValue(readDtab(c.dtab ?? '')),
+    namers: mockNamers(c.namers ?? {}),
+    transformers: [],
+    global: globalNamer({ resolver: async () => ['0.0.0.0'] }),
+    ...(c.maxDepth !== undefined && { maxDepth: c.maxDepth }),
+  });
+}
+
+/** The current state of an activity (the mock namers answer at once). */
+function now<T>(a: Activity<T>): ActivityState<T> {
+  let state: ActivityState<T> = PENDING;
+  a.observe((s) => {
+    state = s;
+  }).close();
+  return state;
 }
 
 function bindCase(c: Case): unknown {
-  const namers = mockNamers(c.namers ?? {});
-  const lookup = dtabLookup(effectiveDtab(c), namers);
-  const r = bind({ kind: 'leaf', value: readPath(c.path!) }, lookup, c.maxDepth ?? 100);
+  const r = now(interpreterFor(c).bind(readDtab(c.local ?? ''), readPath(c.path!)));
   if (r.kind === 'pending') return { state: 'pending' };
   if (r.kind === 'failed') return { state: 'failed', exception: { message: r.error.message } };
   const tree = r.value;
@@ -187,24 +206,39 @@ function bindCase(c: Case): unknown {
 }
 
 function delegateCase(c: Case): unknown {
-  const namers = mockNamers(c.namers ?? {});
-  const r = delegate(readDtab(c.dtab ?? ''), readPath(c.path!), namers);
+  const r = now(interpreterFor(c).delegate(Dtab.empty, readPath(c.path!)));
   if (r.kind === 'pending') return { state: 'pending' };
   if (r.kind === 'failed') throw r.error;
   return normalize(JSON.parse(JSON.stringify(delegateToJson(r.value))));
 }
 
 /**
- * §12's mock namers, tried in key order after the dtab, then the system namers. A key K
- * answers a path P that starts with K.
+ * §12's mock namers as configured namers. They are tried in key order; the interpreter tries
+ * the last configured first, so they are configured in reverse. A key K answers a path P that
+ * starts with K.
  */
-export function mockNamers(spec: Record<string, unknown>): Lookup {
-  const configured = Object.entries(spec).map(([key, behaviour]) => {
-    const prefix = readPath(key);
-    const namer: Lookup = (rest) => mockAnswer(prefix, prefix.concat(rest), behaviour);
-    return [prefix, namer] as const;
-  });
-  return namersLookup(configured, globalNamer({ resolver: async () => ['0.0.0.0'] }));
+export function mockNamers(spec: Record<string, unknown>): ConfiguredNamer[] {
+  return Object.entries(spec)
+    .map(([key, behaviour]): ConfiguredNamer => {
+      const prefix = readPath(key);
+      const namer: Namer = { lookup: (rest) => constVar(mockAnswer(prefix, prefix.concat(rest), behaviour)) };
+      return { kind: 'mock', prefix, namer, transformers: [] };
+    })
+    .reverse();
+}
+
+/** The same mock namers as a plain lookup, for the pure bind and delegate: key order, then `/$/`. */
+export function mockLookup(spec: Record<string, unknown>): Lookup {
+  const global = globalNamer({ resolver: async () => ['0.0.0.0'] });
+  const entries = Object.entries(spec).map(([key, behaviour]) => [readPath(key), behaviour] as const);
+  return (path) => {
+    for (const [prefix, behaviour] of entries) {
+      if (!path.startsWith(prefix)) continue;
+      const r = mockAnswer(prefix, path, behaviour);
+      if (r.kind !== 'ok' || r.value.kind !== 'neg') return r;
+    }
+    return global(path);
+  };
 }
 
 function mockAnswer(prefix: Path, path: Path, behaviour: unknown): ActivityState<NameTree<Name>> {

@@ -5,14 +5,14 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ok, PENDING } from '../../src/core/index.ts';
 import { delegate, delegateToJson, javaDouble, type Lookup, readDtab, readPath, stringifyDelegateJson } from '../../src/dtab/index.ts';
-import { type Case, mockNamers } from '../conformance/runner.ts';
+import { type Case, mockLookup } from '../conformance/runner.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('../conformance/dtab-vectors.json', import.meta.url), 'utf8')) as Case[];
 
 describe('delegator JSON text', () => {
   for (const c of vectors.filter((v) => v.kind === 'delegate' && !v.error)) {
     test(`${c.id} is written byte for byte as linkerd writes it`, () => {
-      const r = delegate(readDtab(c.dtab!), readPath(c.path!), mockNamers(c.namers ?? {}));
+      const r = delegate(readDtab(c.dtab!), readPath(c.path!), mockLookup(c.namers ?? {}));
       assert.equal(r.kind, 'ok');
       if (r.kind !== 'ok') return;
       // Jackson writes doubles with a fraction: weight 3 is 3.0.
@@ -35,14 +35,14 @@ describe('delegate', () => {
     assert.equal(r.kind === 'failed' && r.error.message, 'Max recursion level reached.');
   });
   test('a cycle inside an alt becomes an exception node and its siblings are still shown', () => {
-    const r = delegate(readDtab('/svc=>/loop | /$/inet/127.0.0.1/1;/loop=>/loop'), readPath('/svc'), mockNamers({}));
+    const r = delegate(readDtab('/svc=>/loop | /$/inet/127.0.0.1/1;/loop=>/loop'), readPath('/svc'), mockLookup({}));
     assert.equal(r.kind, 'ok');
     const json = r.kind === 'ok' ? JSON.stringify(delegateToJson(r.value)) : '';
     assert.match(json, /"type":"exception","path":"\/svc".*"message":"Max recursion level reached."/);
     assert.match(json, /"type":"leaf","path":"\/\$\/inet\/127.0.0.1\/1"/);
   });
   test('every branch of an alt is shown, unlike bind', () => {
-    const r = delegate(readDtab('/svc=>/$/inet/127.0.0.1/1 | /$/inet/127.0.0.1/2'), readPath('/svc'), mockNamers({}));
+    const r = delegate(readDtab('/svc=>/$/inet/127.0.0.1/1 | /$/inet/127.0.0.1/2'), readPath('/svc'), mockLookup({}));
     const json = r.kind === 'ok' ? delegateToJson(r.value) : undefined;
     assert.equal(json?.type, 'alt');
     assert.equal((json?.alt as unknown[]).length, 2);
