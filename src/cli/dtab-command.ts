@@ -3,20 +3,17 @@
 
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import type { Closable, Var } from '../core/index.ts';
+import { type Activity, activityValue } from '../core/index.ts';
 import {
-  type Addr,
   type DelegateTree,
-  delegate,
-  delegateToJson,
-  type Dtab,
+  Dtab,
   DtabParseError,
   readDtab,
   readPath,
   showPathTree,
   stringifyDelegateJson,
 } from '../dtab/index.ts';
-import { globalNamer } from '../namer/index.ts';
+import { configuredInterpreter, settleDelegation, systemLookup } from '../namer/index.ts';
 
 /** Output and exit status, so the commands can be tested without a process. */
 export interface Io {
@@ -39,7 +36,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
 }
 
 /** Prints a parse error with its position; returns the exit status. */
-function reportParseError(io: Io, what: string, source: string, e: DtabParseError): number {
+export function reportParseError(io: Io, what: string, source: string, e: DtabParseError): number {
   const { line, column } = lineColumn(e.input, e.offset);
   io.err(`${what}: ${e.message}\n  at ${source}:${line}:${column}\n`);
   return 1;
@@ -52,7 +49,7 @@ function dtabText(io: Io, spec: string): { text: string; source: string } {
   return { text: spec, source: '<dtab>' };
 }
 
-function parseDtabArg(io: Io, spec: string): Dtab | number {
+export function parseDtabArg(io: Io, spec: string): Dtab | number {
   let src: { text: string; source: string };
   try {
     src = dtabText(io, spec);
@@ -93,66 +90,48 @@ export function lookupCommand(io: Io, dtabSpec: string, path: string): number {
  * `dtab delegate --dtab D PATH`: the delegation tree as linkerd's delegator JSON, with
  * `/$/inet` names bound (host names through DNS, waited for up to `timeoutMs`).
  */
-export async function delegateCommand(
+export function delegateCommand(
   io: Io,
   dtabSpec: string,
   path: string,
   options: { compact: boolean; timeoutMs: number },
 ): Promise<number> {
   const d = parseDtabArg(io, dtabSpec);
-  if (typeof d === 'number') return d;
+  if (typeof d === 'number') return Promise.resolve(d);
   let p;
   try {
     p = readPath(path);
   } catch (e) {
-    if (e instanceof DtabParseError) return reportParseError(io, 'invalid path', '<path>', e);
+    if (e instanceof DtabParseError) return Promise.resolve(reportParseError(io, 'invalid path', '<path>', e));
     throw e;
   }
-  const r = delegate(d, p, globalNamer());
+  const interpreter = configuredInterpreter({
+    kind: 'default',
+    dtab: activityValue(d),
+    namers: [],
+    transformers: [],
+    global: systemLookup(),
+  });
+  return printDelegation(io, interpreter.delegate(Dtab.empty, p), options);
+}
+
+/** Waits for a delegation to settle (at most `timeoutMs`) and prints its JSON; the exit status. */
+export async function printDelegation(
+  io: Io,
+  delegation: Activity<DelegateTree>,
+  options: { compact: boolean; timeoutMs: number },
+): Promise<number> {
+  const r = await settleDelegation(delegation, options.timeoutMs);
   if (r.kind === 'failed') {
     io.err(`delegation failed: ${r.error.message}\n`);
     return 1;
   }
   if (r.kind === 'pending') {
-    io.err('delegation is pending\n');
+    io.err(`delegation still pending after ${options.timeoutMs} ms\n`);
     return 1;
   }
-  await settleAddrs(r.value, options.timeoutMs);
-  const json = delegateToJson(r.value);
-  io.out((options.compact ? stringifyDelegateJson(json) : JSON.stringify(json, null, 2)) + '\n');
+  io.out((options.compact ? stringifyDelegateJson(r.value) : JSON.stringify(r.value, null, 2)) + '\n');
   return 0;
-}
-
-/** Waits until no leaf's Addr is pending, or the timeout passes. */
-async function settleAddrs(tree: DelegateTree, timeoutMs: number): Promise<void> {
-  const vars: Var<Addr>[] = [];
-  const walk = (t: DelegateTree): void => {
-    if (t.kind === 'leaf') vars.push(t.value.addr);
-    else if (t.kind === 'delegate' || t.kind === 'transformation') walk(t.tree);
-    else if (t.kind === 'alt') t.trees.forEach(walk);
-    else if (t.kind === 'union') t.trees.forEach((w) => walk(w.tree));
-  };
-  walk(tree);
-  await Promise.all(
-    vars.map(
-      (v) =>
-        new Promise<void>((resolve) => {
-          let sub: Closable | undefined;
-          let done = false;
-          const timer = setTimeout(finish, timeoutMs);
-          function finish(): void {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            sub?.close();
-            resolve();
-          }
-          sub = v.observe((a: Addr) => {
-            if (a.kind !== 'pending') queueMicrotask(finish);
-          });
-        }),
-    ),
-  );
 }
 
 /** Registers the `dtab` command group. */
@@ -174,7 +153,7 @@ export function dtabCommands(io: Io, setExit: (code: number) => void) {
         (a) =>
           a
             .positional('path', { type: 'string', demandOption: true })
-            .option('dtab', { type: 'string', demandOption: true, describe: 'dtab text, @file, or - for stdin' }),
+            .option('dtab', { type: 'string', nargs: 1, demandOption: true, describe: 'dtab text, @file, or - for stdin' }),
         (a) => setExit(lookupCommand(io, a.dtab, a.path)),
       )
       .command(
@@ -183,7 +162,7 @@ export function dtabCommands(io: Io, setExit: (code: number) => void) {
         (a) =>
           a
             .positional('path', { type: 'string', demandOption: true })
-            .option('dtab', { type: 'string', demandOption: true, describe: 'dtab text, @file, or - for stdin' })
+            .option('dtab', { type: 'string', nargs: 1, demandOption: true, describe: 'dtab text, @file, or - for stdin' })
             .option('compact', { type: 'boolean', default: false, describe: "linkerd's compact JSON" })
             .option('timeout-ms', { type: 'number', default: 2000, describe: 'wait for DNS at most this long' }),
         async (a) => setExit(await delegateCommand(io, a.dtab, a.path, { compact: a.compact, timeoutMs: a.timeoutMs })),

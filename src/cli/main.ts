@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import pino from 'pino';
+import { delegateCommandSpec } from './delegate-command.ts';
 import { dtabCommands, type Io } from './dtab-command.ts';
 
 const io: Io = {
@@ -17,9 +19,13 @@ const setExit = (code: number): void => {
   exitCode = code;
 };
 
+// Warnings (a namer's trouble) go to stderr so that stdout stays the command's output.
+const log = pino({ level: process.env.DTABD_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+
 await yargs(hideBin(process.argv))
   .scriptName('dtabd')
   .command('dtab', 'check dtabs and see where names go', dtabCommands(io, setExit))
+  .command(delegateCommandSpec(io, setExit, log))
   .demandCommand(1, 'name a command')
   .strict()
   .help()
