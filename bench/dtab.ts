@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { measure, median } from './support/measure.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const TWENTY = readFileSync(new URL('twenty-dentries.dtab', import.meta.url), 'utf8');
@@ -58,50 +59,9 @@ async function operation(name: CaseName): Promise<() => unknown> {
   }
 }
 
-/**
- * Where results go so the work cannot be optimised away. By default only the latest result is
- * kept, as JMH's Blackhole keeps none. With `--retain 1024` the last 1,024 stay alive in a
- * ring, as in the harness that measured Finagle: on the JVM's 1 GB heap they die young, but
- * V8's young generation copies them on every scavenge, so that column mostly measures the
- * collector (see RESULTS.md).
- */
-let sink: unknown;
-let ring: unknown[] = [];
-
-function batch(op: () => unknown, n: number): number {
-  const t0 = process.hrtime.bigint();
-  if (ring.length === 0) {
-    for (let i = 0; i < n; i++) sink = op();
-  } else {
-    const mask = ring.length - 1;
-    for (let i = 0; i < n; i++) ring[i & mask] = op();
-    sink = ring[0];
-  }
-  return Number(process.hrtime.bigint() - t0);
-}
-
-async function runCase(name: CaseName): Promise<void> {
-  const op = await operation(name);
-  // Warm up: double the batch until it takes 50 ms, and keep going for at least 3 s and until
-  // three consecutive batches agree within 5 %.
-  let n = 1000;
-  while (batch(op, n) < 50e6) n *= 2;
-  const start = Date.now();
-  const recent: number[] = [];
-  for (;;) {
-    recent.push(batch(op, n) / n);
-    if (recent.length > 3) recent.shift();
-    const settled = recent.length === 3 && Math.max(...recent) / Math.min(...recent) < 1.05;
-    if (Date.now() - start > 3000 && settled) break;
-    if (Date.now() - start > 15000) break;
-  }
-  const perBatch = Math.max(1, Math.round((200e6 / (recent.at(-1)! * n)) * n));
-  const samples: number[] = [];
-  for (let i = 0; i < 30; i++) samples.push(batch(op, perBatch) / perBatch);
-  samples.sort((x, y) => x - y);
-  const median = (samples[14]! + samples[15]!) / 2;
-  if (sink === undefined) throw new Error('no result');
-  console.log(JSON.stringify({ case: name, median, min: samples[0], max: samples[29], perBatch }));
+async function runCase(name: CaseName, retain: number): Promise<void> {
+  const r = measure(await operation(name), { retain });
+  console.log(JSON.stringify({ case: name, ...r }));
 }
 
 /** The first parse in a fresh process: module loading and parser set-up included. */
@@ -119,10 +79,7 @@ function coldRun(): void {
   for (let i = 0; i < 10; i++) {
     runs.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
   }
-  const med = (k: string) => {
-    const v = runs.map((r) => r[k]!).sort((x, y) => x - y);
-    return (v[4]! + v[5]!) / 2;
-  };
+  const med = (k: string) => median(runs.map((r) => r[k]!));
   console.log(
     JSON.stringify({
       case: 'cold',
@@ -136,15 +93,11 @@ function coldRun(): void {
 
 const arg = process.argv.indexOf('--case');
 const retainArg = process.argv.indexOf('--retain');
-if (retainArg > 0) {
-  const n = Number(process.argv[retainArg + 1]);
-  if (!Number.isInteger(Math.log2(n))) throw new Error('--retain takes a power of two');
-  ring = new Array<unknown>(n).fill(null);
-}
+const retain = retainArg > 0 ? Number(process.argv[retainArg + 1]) : 0;
 if (arg > 0) {
   const name = process.argv[arg + 1];
   if (name === 'cold') coldRun();
-  else await runCase(name as CaseName);
+  else await runCase(name as CaseName, retain);
 } else {
   const rows: string[] = [];
   const measure = (name: CaseName, extra: string[]) =>

@@ -1,6 +1,6 @@
 // Runs the test suite: every test/**/*.test.ts file, listed explicitly, through node's test
-// runner. Fails when any test fails and also when no test ran at all, so a glob that matches
-// nothing cannot pass silently.
+// runner. Fails when any test fails or is skipped, and also when no test ran at all, so a glob
+// that matches nothing cannot pass silently.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -33,7 +33,13 @@ const count = (label: string): number => Number(new RegExp(`ℹ ${label} (\\d+)`
 const tests = count('tests');
 const pass = count('pass');
 const fail = count('fail');
+const notRun = count('skipped') + count('todo');
 if (r.status !== 0 || fail > 0) process.exit(r.status || 1);
+if (notRun > 0) {
+  // A test that did not run (a missing peer, a forgotten skip) is a test that did not pass.
+  console.error(`${notRun} test(s) skipped or left as todo`);
+  process.exit(1);
+}
 if (tests === 0 || pass === 0) {
   console.error('the test runner ran no test');
   process.exit(1);
