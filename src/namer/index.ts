@@ -22,5 +22,5 @@ export { rewriteNamerKind } from './rewrite.ts';
 export type { RewriteConfig } from './rewrite.ts';
 export { localAddresses, transformerKinds } from './transformers/index.ts';
 export type { FixedPathConfig, PortConfig, SpecificHostConfig } from './transformers/index.ts';
-export { fsNamerKind, watchFile } from './fs/index.ts';
-export type { FsConfig } from './fs/index.ts';
+export { activeWatches, AddrFileError, FsNamer, fsNamerKind, parseAddrFile, watchDir, watchFile } from './fs/index.ts';
+export type { AddrFileEntry, FsConfig, Listing, WatchOptions } from './fs/index.ts';
