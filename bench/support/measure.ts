@@ -58,3 +58,9 @@ export function median(values: readonly number[]): number {
   const m = v.length >> 1;
   return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
+
+/** The `q` quantile (0..1) of some numbers, nearest rank. */
+export function quantile(values: readonly number[], q: number): number {
+  const v = [...values].sort((x, y) => x - y);
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]!;
+}

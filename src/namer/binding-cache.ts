@@ -18,6 +18,8 @@ export const DEFAULT_BINDING_CACHE_SIZE = 1000;
 export const DEFAULT_BINDING_IDLE_MS = 600_000;
 
 interface Entry {
+  readonly dtab: Dtab;
+  readonly path: Path;
   readonly raw: Activity<NameTree<BoundName>>;
   readonly stable: Activity<NameTree<BoundName>>;
   /** The cache's own observation: it keeps the namers watched while the entry lives. */
@@ -32,10 +34,19 @@ export interface BindingState {
   readonly state: ActivityState<NameTree<BoundName>>;
 }
 
+/** How many distinct dtabs get a short key (beyond it, an equal dtab may be keyed anew). */
+const DTAB_KEYS = 10_000;
+
 export class BindingCache {
   readonly #interpreter: Interpreter;
   readonly #cache: LRUCache<string, Entry>;
   readonly #purge: NodeJS.Timeout;
+  // A dtab's text can be long (20 dentries is 700 characters): hashing it on every request
+  // would cost more than the rest of the lookup. Each dtab object is keyed once by a short id,
+  // shared by equal dtabs.
+  readonly #dtabKeys = new WeakMap<Dtab, string>();
+  readonly #dtabIds = new LRUCache<string, string>({ max: DTAB_KEYS });
+  #nextDtabId = 0;
 
   constructor(interpreter: Interpreter, options: BindingCacheOptions = {}) {
     this.#interpreter = interpreter;
@@ -61,12 +72,12 @@ export class BindingCache {
    * for the failures.
    */
   get(dtab: Dtab, path: Path): Activity<NameTree<BoundName>> {
-    const key = `${dtab.show}\u0000${path.show}`;
+    const key = `${this.#dtabKey(dtab)} ${path.show}`;
     let entry = this.#cache.get(key);
     if (entry === undefined) {
       const raw = this.#interpreter.bind(dtab, path);
       const stable = stabilize(raw, boundTreeEquals);
-      const e: Entry = { raw, stable, warm: NOOP_CLOSABLE, latest: PENDING };
+      const e: Entry = { dtab, path, raw, stable, warm: NOOP_CLOSABLE, latest: PENDING };
       const rawSub = raw.observe((s) => {
         e.latest = s;
       });
@@ -78,13 +89,21 @@ export class BindingCache {
     return entry.stable;
   }
 
+  #dtabKey(dtab: Dtab): string {
+    let key = this.#dtabKeys.get(dtab);
+    if (key === undefined) {
+      const text = dtab.show;
+      key = this.#dtabIds.get(text);
+      if (key === undefined) this.#dtabIds.set(text, (key = (this.#nextDtabId++).toString(36)));
+      this.#dtabKeys.set(dtab, key);
+    }
+    return key;
+  }
+
   /** Every cached binding with its latest state (for state pages and tests). */
   states(): BindingState[] {
     const out: BindingState[] = [];
-    for (const [key, e] of this.#cache.entries()) {
-      const i = key.indexOf('\u0000');
-      out.push({ dtab: key.slice(0, i), path: key.slice(i + 1), state: e.latest });
-    }
+    for (const e of this.#cache.values()) out.push({ dtab: e.dtab.show, path: e.path.show, state: e.latest });
     return out;
   }
 

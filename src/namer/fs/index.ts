@@ -37,5 +37,5 @@ export const fsNamerKind: NamerKind<FsConfig> = {
 export { FsNamer } from './namer.ts';
 export { AddrFileError, parseAddrFile } from './addr-file.ts';
 export type { AddrFileEntry } from './addr-file.ts';
-export { activeWatches, COALESCE_MS, MAX_FILE_BYTES, watchDir, watchFile } from './watch.ts';
+export { activeWatches, COALESCE_MS, MAX_FILE_BYTES, watchDir, watchEvents, watchFile } from './watch.ts';
 export type { EntryKind, Listing, WatchOptions } from './watch.ts';
