@@ -34,8 +34,11 @@ import {
   configuredInterpreter,
   dtabFileStatus,
   dtabFromFile,
+  globalBinder,
   globalNamer,
   type Interpreter,
+  NamerRegistry,
+  rewriteNamerKind,
   type Namer,
   settleDelegation,
   type Transformer,
@@ -296,5 +299,50 @@ describe('a dtab from a file', () => {
     set(ok('/svc => /$/inet/127.1/80'));
     assert.equal(show(i.bind(Dtab.empty, readPath('/svc')).sample()), '/$/inet/127.1/80');
     w.close();
+  });
+});
+
+describe('hostile namers', () => {
+  test('a namer that throws gives a failed binding naming the error, and the process goes on', () => {
+    let calls = 0;
+    const throwing: ConfiguredNamer = {
+      kind: 'bad',
+      prefix: readPath('/#/bad'),
+      transformers: [],
+      namer: {
+        lookup() {
+          calls++;
+          throw new TypeError('namer bug');
+        },
+      },
+    };
+    const i = interp([throwing], '/svc => /#/bad');
+    assert.equal(show(i.bind(Dtab.empty, readPath('/svc/web')).sample()), 'failed: namer bug');
+    assert.ok(calls > 0);
+    // A fallback after a failing branch is not taken: failure is not "no such name".
+    const j = interp([throwing], '/svc => /#/bad | /$/inet/127.1/80');
+    assert.equal(show(j.bind(Dtab.empty, readPath('/svc/web')).sample()), 'failed: namer bug');
+  });
+
+  test('through the binding cache, a namer failing after a good answer keeps the good tree', () => {
+    const fs = handNamer('/#/fs');
+    const cache = new BindingCache(interp([fs.configured], '/svc => /#/fs'));
+    const b = watch(cache.get(Dtab.empty, readPath('/svc/a')));
+    fs.set('/a', ok(leafOf('/#/fs/a', 1)));
+    fs.set('/a', failed(new Error('watch lost')));
+    assert.equal(show(b.last()), '/#/fs/a');
+    assert.match(show(cache.states()[0]!.state), /failed: watch lost/);
+    b.close();
+    cache.close();
+  });
+
+  test('a rewrite pattern that matches nothing is ~, and the dtab falls back', () => {
+    const registry = new NamerRegistry([rewriteNamerKind as never], []);
+    const env = { resolver: async () => [], log: SILENT_LOG, rescanIntervalMs: 1000, bindGlobal: globalBinder(global) };
+    const rw = registry.namer({ kind: 'io.l5d.rewrite', prefix: '/rw', pattern: '/{svc}/api', name: '/$/inet/127.1/8080' }, 'namers[0]', env);
+    const i = interp([rw], '/svc => /#/rw | /$/inet/127.1/9999');
+    assert.equal(show(i.bind(Dtab.empty, readPath('/svc/web/api')).sample()), '/$/inet/127.1/8080');
+    assert.equal(show(i.bind(Dtab.empty, readPath('/svc/web/other')).sample()), '/$/inet/127.1/9999 /web/other');
+    assert.equal(show(i.bind(Dtab.empty, readPath('/svc')).sample()), '/$/inet/127.1/9999');
   });
 });
