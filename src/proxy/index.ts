@@ -1,0 +1,6 @@
+// Public surface of proxy/: what a router is made of. The HTTP/1.1 server and forwarding
+// build on these.
+export * from './errors.ts';
+export * from './rescue.ts';
+export * from './local-dtab.ts';
+export * from './identifier/index.ts';
