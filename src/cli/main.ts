@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import pino from 'pino';
+import { checkCommandSpec } from './check-command.ts';
 import { delegateCommandSpec } from './delegate-command.ts';
 import { dtabCommands, type Io } from './dtab-command.ts';
 
@@ -26,6 +27,7 @@ await yargs(hideBin(process.argv))
   .scriptName('dtabd')
   .command('dtab', 'check dtabs and see where names go', dtabCommands(io, setExit))
   .command(delegateCommandSpec(io, setExit, log))
+  .command(checkCommandSpec(io, setExit, log))
   .demandCommand(1, 'name a command')
   .strict()
   .help()

@@ -3,3 +3,7 @@ export { ConfigFileError, parseConfigText, placeError, readConfigFile } from './
 export type { ConfigFile } from './config-file.ts';
 export { routerNaming } from './naming.ts';
 export type { NamingOptions, RouterNaming } from './naming.ts';
+export { labelOf, routerInterpreter, sharedNaming } from './naming.ts';
+export type { SharedNaming } from './naming.ts';
+export { loadLinkerdConfig } from './linkerd-config.ts';
+export type { LinkerdConfig, RouterConfig, ServerConfig } from './linkerd-config.ts';

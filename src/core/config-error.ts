@@ -109,6 +109,15 @@ export class ConfigReader {
     for (const k of keys) this.#read.add(k);
   }
 
+  /**
+   * Marks keys as known and gives the key paths of those present: documented keys that have
+   * no effect yet, which the caller reports rather than silently dropping.
+   */
+  present(...keys: string[]): string[] {
+    this.ignore(...keys);
+    return keys.filter((k) => this.has(k)).map((k) => this.keyAt(k));
+  }
+
   /** Throws for the first key that was never read: linkerd rejects unknown properties. */
   done(): void {
     for (const k of Object.keys(this.#obj)) {

@@ -1,0 +1,173 @@
+// A linkerd 1.x config file read whole (spec/linkerd.md §11): `admin`, `namers`, `routers`,
+// `telemetry`, `usage`, with linkerd's defaults and strict validation. Everything is checked
+// before anything starts: an unknown key, a duplicate label or listen address, a malformed dtab
+// or a kind dtabd does not have yet is an error placed at its key and line. linkerd keys whose
+// behaviour comes later are accepted and listed as not applied yet, never dropped silently.
+
+import { ConfigError, ConfigReader } from '../core/index.ts';
+import { type Dtab, type Path, readPath } from '../dtab/index.ts';
+import type { Interpreter } from '../namer/index.ts';
+import { type Identifier, identifierFromConfig } from '../proxy/index.ts';
+import { type ConfigFile, placeError } from './config-file.ts';
+import { type NamingOptions, routerInterpreter, type SharedNaming, sharedNaming } from './naming.ts';
+
+export interface ServerConfig {
+  readonly at: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly clearContext: boolean;
+  readonly maxConcurrentRequests: number | undefined;
+  /** `Via` entries allowed before a request is taken for a loop (linkerd: 1000). */
+  readonly maxCallDepth: number;
+}
+
+export interface RouterConfig {
+  readonly at: string;
+  readonly protocol: 'http';
+  readonly label: string;
+  readonly dtab: Dtab;
+  readonly dstPrefix: Path;
+  readonly identifier: Identifier;
+  readonly interpreter: Interpreter;
+  readonly bindingTimeoutMs: number;
+  readonly maxHeadersKB: number;
+  readonly maxErrResponseKB: number;
+  readonly httpAccessLog: string | undefined;
+  readonly servers: readonly ServerConfig[];
+}
+
+export interface LinkerdConfig {
+  readonly admin: { readonly ip: string; readonly port: number };
+  readonly naming: SharedNaming;
+  readonly routers: readonly RouterConfig[];
+  /** Key paths of linkerd settings read but not applied yet. */
+  readonly notApplied: readonly string[];
+}
+
+const DEFAULT_PORTS: Record<string, number> = { http: 4140, h2: 4142, thrift: 4114, thriftmux: 4144, mux: 4141 };
+const LATER_PROTOCOLS = ['h2', 'thrift', 'thriftmux', 'mux'];
+
+/** Router keys linkerd has whose behaviour dtabd does not apply yet. */
+const ROUTER_LATER = [
+  'bindingCache',
+  'originator',
+  'client',
+  'service',
+  'announcers',
+  'httpAccessLogRollPolicy',
+  'httpAccessLogAppend',
+  'httpAccessLogRotateCount',
+  'maxInitialLineKB',
+  'maxChunkKB',
+  'maxRequestKB',
+  'maxResponseKB',
+  'streamingEnabled',
+  'streamAfterContentLengthKB',
+  'compressionLevel',
+  'tracePropagator',
+];
+const SERVER_LATER = ['tls', 'socketOptions', 'announce', 'serverSession', 'timeoutMs', 'label', 'addForwardedHeader', 'timestampHeader', 'engine'];
+const ADMIN_LATER = ['tls', 'shutdownGraceMs', 'workerThreads', 'httpIdentifierPort', 'security'];
+
+/** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
+export function loadLinkerdConfig(file: ConfigFile, options: NamingOptions = {}): LinkerdConfig {
+  try {
+    return read(file.root, options);
+  } catch (e) {
+    if (e instanceof ConfigError) throw placeError(file, e);
+    throw e;
+  }
+}
+
+function read(root: unknown, options: NamingOptions): LinkerdConfig {
+  const top = new ConfigReader(root, '');
+  const notApplied: string[] = [];
+  const admin = readAdmin(top.raw('admin'), notApplied);
+  notApplied.push(...top.present('telemetry', 'usage'));
+  const routers = top.optionalList('routers') ?? [];
+  if (routers.length === 0) throw new ConfigError('routers', 'at least one router is required');
+  const naming = sharedNaming(top, options);
+  top.done();
+
+  const labels = new Map<string, string>();
+  const listens = new Map<string, string>([[`${admin.ip}:${admin.port}`, 'admin']]);
+  const out = routers.map((r) => {
+    const router = readRouter(r.value, r.at, naming, notApplied);
+    const other = labels.get(router.label);
+    if (other !== undefined) throw new ConfigError(`${r.at}.label`, `label ${JSON.stringify(router.label)} is already used by ${other}`);
+    labels.set(router.label, r.at);
+    for (const s of router.servers) {
+      const key = `${s.ip}:${s.port}`;
+      const taken = listens.get(key);
+      if (taken !== undefined) throw new ConfigError(`${s.at}.port`, `${key} is already used by ${taken}`);
+      listens.set(key, s.at);
+    }
+    return router;
+  });
+  return { admin, naming, routers: out, notApplied };
+}
+
+function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {
+  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990 };
+  const admin = new ConfigReader(raw, 'admin');
+  const ip = admin.optionalString('ip') ?? '127.0.0.1';
+  const port = admin.optionalInteger('port', 0, 65535) ?? 9990;
+  notApplied.push(...admin.present(...ADMIN_LATER));
+  admin.done();
+  return { ip, port };
+}
+
+function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: string[]): RouterConfig {
+  const router = new ConfigReader(raw, at);
+  const protocol = router.string('protocol');
+  if (LATER_PROTOCOLS.includes(protocol)) throw router.error('protocol', `protocol ${protocol} is not supported yet`);
+  if (protocol !== 'http') throw router.error('protocol', `unknown protocol ${JSON.stringify(protocol)}; known: http, ${LATER_PROTOCOLS.join(', ')}`);
+  const label = router.optionalString('label') ?? protocol;
+  router.ignore('experimental');
+  let dstPrefix = readPath('/svc');
+  const prefixText = router.optionalString('dstPrefix');
+  if (prefixText !== undefined) {
+    try {
+      dstPrefix = readPath(prefixText);
+    } catch (e) {
+      throw router.error('dstPrefix', `not a path: ${(e as Error).message}`);
+    }
+  }
+  const identifier = identifierFromConfig(router.raw('identifier'), router.keyAt('identifier'), dstPrefix);
+  const { dtab, interpreter } = routerInterpreter(router, naming);
+  const bindingTimeoutMs = router.optionalInteger('bindingTimeoutMs', 1, 2 ** 31 - 1) ?? 10_000;
+  const maxHeadersKB = router.optionalInteger('maxHeadersKB', 1, 1024) ?? 8;
+  const maxErrResponseKB = router.optionalInteger('maxErrResponseKB', 0, 1024 * 1024) ?? 5120;
+  const httpAccessLog = router.optionalString('httpAccessLog');
+  notApplied.push(...router.present(...ROUTER_LATER));
+  const serverList = router.optionalList('servers');
+  if (serverList === undefined || serverList.length === 0) throw router.error('servers', 'at least one server is required');
+  const servers = serverList.map((s) => readServer(s.value, s.at, DEFAULT_PORTS[protocol]!, notApplied));
+  router.done();
+  return {
+    at,
+    protocol: 'http',
+    label,
+    dtab,
+    dstPrefix,
+    identifier,
+    interpreter,
+    bindingTimeoutMs,
+    maxHeadersKB,
+    maxErrResponseKB,
+    httpAccessLog,
+    servers,
+  };
+}
+
+function readServer(raw: unknown, at: string, defaultPort: number, notApplied: string[]): ServerConfig {
+  const server = new ConfigReader(raw, at);
+  const ip = server.optionalString('ip') ?? '127.0.0.1';
+  const port = server.optionalInteger('port', 0, 65535) ?? defaultPort;
+  const clearContext = server.optionalBoolean('clearContext') ?? false;
+  const maxConcurrentRequests = server.optionalInteger('maxConcurrentRequests', 1, 2 ** 31 - 1);
+  const maxCallDepth = server.optionalInteger('maxCallDepth', 1, 2 ** 31 - 1) ?? 1000;
+  notApplied.push(...server.present(...SERVER_LATER));
+  server.done();
+  return { at, ip, port, clearContext, maxConcurrentRequests, maxCallDepth };
+}

@@ -1,0 +1,81 @@
+// The whole-config check: linkerd's defaults, and strict refusals placed at their key and line.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigFileError, loadLinkerdConfig, parseConfigText } from '../../src/config/index.ts';
+
+const resolver = async (): Promise<string[]> => ['192.0.2.1'];
+const load = (text: string) => loadLinkerdConfig(parseConfigText(text, 'l5d.yaml'), { resolver });
+function refusal(text: string): string {
+  try {
+    load(text);
+  } catch (e) {
+    assert.ok(e instanceof ConfigFileError, String(e));
+    return e.message;
+  }
+  assert.fail('expected a config error');
+}
+
+describe('linkerd config', () => {
+  test("linkerd's defaults: admin 127.0.0.1:9990, servers on loopback port 4140, label = protocol, /svc, 10 s binding", () => {
+    const c = load('routers:\n- protocol: http\n  servers:\n  - {}\n');
+    assert.deepEqual(c.admin, { ip: '127.0.0.1', port: 9990 });
+    const r = c.routers[0]!;
+    assert.equal(r.label, 'http');
+    assert.equal(r.dstPrefix.show, '/svc');
+    assert.equal(r.bindingTimeoutMs, 10_000);
+    assert.equal(r.maxHeadersKB, 8);
+    assert.deepEqual(
+      r.servers.map((s) => [s.ip, s.port, s.clearContext, s.maxCallDepth]),
+      [['127.0.0.1', 4140, false, 1000]],
+    );
+    assert.equal(r.interpreter.kind, 'default');
+  });
+
+  test('later settings are read and listed as not applied yet', () => {
+    const c = load(
+      'telemetry: [{kind: io.l5d.prometheus}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',
+    );
+    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].client', 'routers[0].servers[0].tls']);
+  });
+
+  test('refusals name the key and line', () => {
+    assert.match(refusal('routers: []\n'), /^l5d\.yaml:1:\d+: routers: at least one router is required/);
+    assert.match(refusal('routers:\n- protocol: http\n'), /routers\[0\]: .*servers: at least one server is required|routers\[0\]\.servers: at least one server is required/);
+    assert.match(refusal('routers:\n- protocol: http\n  servers: [{port: 1}]\n  bogus: 1\n'), /^l5d\.yaml:4:\d+: routers\[0\]\.bogus: unknown key/);
+    assert.match(refusal('routers:\n- protocol: h2\n  servers: [{}]\n'), /routers\[0\]\.protocol: protocol h2 is not supported yet/);
+    assert.match(refusal('routers:\n- protocol: gopher\n  servers: [{}]\n'), /unknown protocol "gopher"/);
+    assert.match(
+      refusal('routers:\n- protocol: http\n  servers: [{port: 1}]\n- protocol: http\n  servers: [{port: 2}]\n'),
+      /^l5d\.yaml:4:\d+: routers\[1\]\.label: label "http" is already used by routers\[0\]/,
+    );
+    assert.match(
+      refusal('routers:\n- protocol: http\n  label: a\n  servers: [{port: 5}]\n- protocol: http\n  label: b\n  servers: [{port: 5}]\n'),
+      /routers\[1\]\.servers\[0\]\.port: 127\.0\.0\.1:5 is already used by routers\[0\]\.servers\[0\]/,
+    );
+    assert.match(refusal('routers:\n- protocol: http\n  servers: [{port: 9990}]\n'), /is already used by admin/);
+    assert.match(refusal('routers:\n- protocol: http\n  dtab: /a => => /b\n  servers: [{}]\n'), /^l5d\.yaml:3:\d+: routers\[0\]\.dtab: /);
+    assert.match(refusal('routers:\n- protocol: http\n  identifier: {kind: io.l5d.path, segments: x}\n  servers: [{}]\n'), /routers\[0\]\.identifier\.segments/);
+    assert.match(refusal('routers:\n- protocol: http\n  dstPrefix: svc\n  servers: [{}]\n'), /routers\[0\]\.dstPrefix: not a path/);
+    assert.match(refusal('routers:\n- protocol: http\n  servers: [{port: 70000}]\n'), /servers\[0\]\.port/);
+    assert.match(refusal('admin: {port: 1, nope: 2}\nrouters:\n- protocol: http\n  servers: [{}]\n'), /admin\.nope: unknown key/);
+  });
+});
+
+describe('dtabd check', () => {
+  const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const run = (input: string) => spawnSync(process.execPath, [MAIN, 'check', '-'], { input, encoding: 'utf8', timeout: 20_000 });
+  test('describes a good config and lists what is not applied yet', () => {
+    const r = run('routers:\n- protocol: http\n  label: out\n  dtab: /svc => /$/inet/127.1/80\n  service: {totalTimeoutMs: 1}\n  servers: [{port: 4140, clearContext: true}]\n');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'admin: 127.0.0.1:9990\nrouter out: http on 127.0.0.1:4140 (clearContext); dtab of 1 dentries; interpreter default\n');
+    assert.equal(r.stderr, 'read but not applied yet: routers[0].service\n');
+  });
+  test('a bad config exits 1 with the placed error', () => {
+    const r = run('routers:\n- protocol: http\n');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^-:\d+:\d+: routers\[0\]\.servers: at least one server is required\n$/);
+  });
+});
