@@ -128,11 +128,20 @@ abstract class Source<T> implements Var<T> {
 
   #deliver(v: T): void {
     const list = this.#observers;
+    let thrown: { error: unknown } | undefined;
     for (let i = 0; i < list.length; i++) {
       const o = list[i]!;
       // Skip an observer that closed during this round.
-      if (this.#observers === list || this.#observers.includes(o)) o(v);
+      if (this.#observers !== list && !this.#observers.includes(o)) continue;
+      // One observer's exception must not keep the value from the others; the first is
+      // rethrown once all have it.
+      try {
+        o(v);
+      } catch (e) {
+        thrown ??= { error: e };
+      }
     }
+    if (thrown !== undefined) throw thrown.error;
   }
 }
 

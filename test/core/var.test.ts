@@ -278,3 +278,17 @@ describe('Activity', () => {
     assert.ok(eq(PENDING, { kind: 'pending' }));
   });
 });
+
+test('an observer that throws does not keep the value from the others, and the error surfaces', () => {
+  const c = cell(0);
+  const seen: number[] = [];
+  const bad = c.observe((v) => {
+    if (v === 1) throw new Error('observer bug');
+  });
+  const good = c.observe((v) => seen.push(v));
+  assert.throws(() => c.update(1), /observer bug/);
+  c.update(2);
+  assert.deepEqual(seen, [0, 1, 2]);
+  bad.close();
+  good.close();
+});

@@ -386,3 +386,24 @@ describe('the io.l5d.fs interpreter', () => {
     assert.throws(() => interpreterFromConfig({ kind: 'io.l5d.namerd' }, 'routers[0].interpreter', [], registry, env), /io.l5d.namerd is not supported yet/);
   });
 });
+
+test('a watched file whose observer throws keeps serving the other observers, without a crash', async () => {
+  const root = freshDir();
+  const f = join(root, 'web');
+  writeFileSync(f, 'one');
+  const errors: string[] = [];
+  const log = { ...SILENT_LOG, error: (o: unknown) => void errors.push(JSON.stringify(o)) };
+  const text = watchFile(f, { rescanIntervalMs: RESCAN_MS, log });
+  const bad = text.observe((s) => {
+    if (s.kind === 'ok') throw new Error('observer bug');
+  });
+  const seen: string[] = [];
+  const good = text.observe((s) => s.kind === 'ok' && seen.push(s.value));
+  while (seen.length < 1) await wait(5);
+  writeFileSync(f, 'two');
+  while (seen.length < 2) await wait(5);
+  bad.close();
+  good.close();
+  assert.deepEqual(seen, ['one', 'two']);
+  assert.ok(errors.some((e) => e.includes('observer bug')));
+});

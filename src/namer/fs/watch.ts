@@ -112,9 +112,12 @@ function rescan(w: DirWatch): void {
   const all = [...w.scanners];
   const chunk = (from: number): void => {
     const to = Math.min(all.length, from + SCAN_CHUNK);
-    for (let i = from; i < to; i++) if (w.scanners.has(all[i]!)) all[i]!();
-    if (to < all.length) setImmediate(chunk, to);
-    else w.scanning = false;
+    try {
+      for (let i = from; i < to; i++) if (w.scanners.has(all[i]!)) all[i]!();
+    } finally {
+      if (to < all.length) setImmediate(chunk, to);
+      else w.scanning = false;
+    }
   };
   chunk(0);
 }
@@ -218,21 +221,25 @@ function polled<T>(
           running = false;
         }
       };
+      // An observer that throws must not take the process down with an unhandled rejection.
+      const start = (force: boolean): void => {
+        run(force).catch((e: unknown) => options.log.error({ dir, error: asError(e).message }, 'observer of a watched path failed'));
+      };
       const onEvent: Listener = (kind, name) => {
         if (closed || !wants(kind, name)) return;
         forceNext = true;
         if (soon !== undefined) return;
         soon = setTimeout(() => {
           soon = undefined;
-          void run(true);
+          start(true);
         }, COALESCE_MS);
         soon.unref();
       };
       const onScan = (): void => {
-        if (!closed && !running && (reader.changed === undefined || reader.changed())) void run(false);
+        if (!closed && !running && (reader.changed === undefined || reader.changed())) start(false);
       };
       handle = join(dir, onEvent, onScan, options);
-      void run(true);
+      start(true);
       return {
         close() {
           closed = true;
