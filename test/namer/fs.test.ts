@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type Activity, type ActivityState, type Closable, ConfigError, ConfigReader, SILENT_LOG } from '../../src/core/index.ts';
-import { type Addr, BoundName, Dtab, type Name, type NameTree, readPath } from '../../src/dtab/index.ts';
+import { type Addr, BoundName, Dtab, type Name, type NameTree, Path, readPath } from '../../src/dtab/index.ts';
 import {
   activeWatches,
   builtinRegistry,
@@ -122,9 +122,12 @@ describe('binding', () => {
       await w.until(/^neg$/);
       w.close();
     }
-    const w = watchLookup(namer.lookup(readPath('/')));
-    await w.until(/^neg$/);
-    w.close();
+    // Elements that only a hand-built path can carry: an empty one, and an escaped slash.
+    for (const p of [Path.empty, new Path(['', 'prod', 'api']), new Path(['prod', '']), readPath('/prod\\x2fapi')]) {
+      const w = watchLookup(namer.lookup(p));
+      await w.until(/^neg$/);
+      w.close();
+    }
   });
 
   test('the same file gives the same bound name across edits, so binding redoes nothing', async () => {
@@ -282,7 +285,22 @@ describe('hostile files', () => {
     for (const w of ws) await w.until(/\[/, 5000);
     assert.match(ws[2]!.now(), /127.0.0.1:10000\]/);
     assert.equal(activeWatches() - before, 1);
+    // 10,000 distinct names looked up at once, half of them missing: still one listing, one watch.
+    const trees = new Map<string, string>();
+    const subs: Closable[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      for (const name of [`s${i}`, `missing${i}`]) {
+        subs.push(namer.lookup(readPath(`/${name}`)).observe((s) => trees.set(name, s.kind === 'ok' ? s.value.kind : s.kind)));
+      }
+    }
+    assert.equal(activeWatches() - before, 1);
+    for (let i = 0; i < 5_000; i++) {
+      assert.equal(trees.get(`s${i}`), 'leaf', `s${i}`);
+      assert.equal(trees.get(`missing${i}`), 'neg', `missing${i}`);
+    }
+    subs.forEach((c) => c.close());
     ws.forEach((w) => w.close());
+    assert.equal(activeWatches(), before);
   });
 
   test('a file of 100,000 lines parses', async () => {
@@ -301,6 +319,13 @@ describe('hostile files', () => {
     ]);
     assert.deepEqual(parseAddrFile(''), []);
     assert.deepEqual(parseAddrFile('a 1 * 1\na 1 * 2'), [{ host: 'a', port: 1, weight: 2 }]);
+    assert.deepEqual(parseAddrFile('::1 80\n[fe80::1] 81\nmy_host.example. 82\n127.1 83\n\t10.0.0.1\t84\t*\t2e0'), [
+      { host: '::1', port: 80, weight: undefined },
+      { host: '[fe80::1]', port: 81, weight: undefined },
+      { host: 'my_host.example.', port: 82, weight: undefined },
+      { host: '127.1', port: 83, weight: undefined },
+      { host: '10.0.0.1', port: 84, weight: 2 },
+    ]);
     for (const [text, why] of [
       ['a', /line 1: expected `host port`/],
       ['a 0', /port 0 is not within 1-65535/],
@@ -311,6 +336,9 @@ describe('hostile files', () => {
       ['a 1 * -1', /finite number >= 0/],
       ['a 1 * 1e999', /finite/],
       ['a 1 2 3 4', /expected `host port`/],
+      ['http://web 80', /host http:\/\/web is not an IP address or a DNS name/],
+      ['web:80 80', /host web:80 is not/],
+      ['ok 1 # fine\n\n# skip\nbad\u0000host 2', /line 4: host/],
     ] as const) {
       assert.throws(() => parseAddrFile(text), why, text);
     }
@@ -334,13 +362,17 @@ describe('watchFile and the config', () => {
 
   test('rootDir is required, must exist and be a directory', () => {
     const parse = (raw: unknown) => fsNamerKind.parseConfig(new ConfigReader(raw, 'namers[0]'));
-    assert.throws(() => parse({}), (e: unknown) => e instanceof ConfigError && /namers\[0\]\.rootDir/.test(e.message));
-    assert.throws(() => parse({ rootDir: 7 }), /rootDir/);
-    assert.throws(() => parse({ rootDir: join(base, 'absent') }), /does not exist/);
+    const fails = (raw: unknown, why: RegExp) =>
+      assert.throws(() => parse(raw), (e: unknown) => e instanceof ConfigError && /namers\[0\]\.rootDir/.test(e.message) && why.test(e.message));
+    fails({}, /rootDir/);
+    fails({ rootDir: 7 }, /rootDir/);
+    fails({ rootDir: join(base, 'absent') }, /absent does not exist/);
     const file = join(base, 'plain-file');
     writeFileSync(file, '');
-    assert.throws(() => parse({ rootDir: file }), /is not a directory/);
+    fails({ rootDir: file }, /plain-file is not a directory/);
     assert.equal(parse({ rootDir: base }).rootDir, base);
+    // A relative rootDir is taken from the working directory.
+    assert.equal(parse({ rootDir: relative(process.cwd(), base) }).rootDir, base);
   });
 });
 
@@ -406,4 +438,8 @@ test('a watched file whose observer throws keeps serving the other observers, wi
   good.close();
   assert.deepEqual(seen, ['one', 'two']);
   assert.ok(errors.some((e) => e.includes('observer bug')));
+});
+
+test('every observer closed: no OS watch is left open', () => {
+  assert.equal(activeWatches(), 0);
 });

@@ -1,6 +1,8 @@
 // The address files of `io.l5d.fs`: one endpoint per line, `host port` or `host port * weight`,
 // with `#` comments and blank lines ignored (spec/linkerd.md §3).
 
+import { ipLiteral } from '../inet.ts';
+
 /** One endpoint of a file: the host as written (an IP or a DNS name), a port, and its weight. */
 export interface AddrFileEntry {
   readonly host: string;
@@ -21,6 +23,9 @@ export class AddrFileError extends Error {
 }
 
 const WHITESPACE = /\s+/;
+// A DNS name (letters, digits, `-`, `_`, dots; at most 253 characters plus a final dot), which
+// also covers IPv4 literals and their `127.1` shorthand. IPv6 literals are checked apart.
+const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})$/;
 const PORT = /^[0-9]{1,5}$/;
 // Java's Double.parseDouble, minus hex floats and the `d`/`f` suffixes nobody writes here.
 const NUMBER = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
@@ -50,6 +55,11 @@ export function parseAddrFile(text: string): AddrFileEntry[] {
       throw new AddrFileError(shown, lineNo, 'expected `host port` or `host port * weight`');
     }
     const [host, portText, star, weightText] = fields as [string, string, string?, string?];
+    // linkerd hands any text to the resolver, which fails at connect time; saying so here
+    // points at the line instead (a URL or `host:port` pasted in is the usual mistake).
+    if (!HOST_NAME.test(host) && ipLiteral(host) === undefined) {
+      throw new AddrFileError(shown, lineNo, `host ${host} is not an IP address or a DNS name`);
+    }
     if (!PORT.test(portText)) throw new AddrFileError(shown, lineNo, `port ${portText} is not a number`);
     const port = Number(portText);
     if (port < 1 || port > 65535) throw new AddrFileError(shown, lineNo, `port ${port} is not within 1-65535`);

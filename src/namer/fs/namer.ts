@@ -43,7 +43,7 @@ const NO_META = Object.freeze({});
 
 /** An element that cannot name an entry of a directory. */
 function unusable(name: string): boolean {
-  return name === '.' || name === '..' || name.includes('/') || name.includes('\0');
+  return name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0');
 }
 
 export class FsNamer implements Namer {

@@ -41,7 +41,17 @@ type Listener = (kind: EventKind, name: string | undefined) => void;
 
 /** Everything watching one directory: the OS watch and its listeners, and the shared rescan. */
 interface DirWatch {
+  readonly dir: string;
+  readonly log: Log;
   watcher: FSWatcher | undefined;
+  /**
+   * Which directory the OS watch was opened on (inode and birth time: a freed inode is soon
+   * reused). One deleted and made again under the same name is another directory, and a
+   * watch of the old one hears nothing more: it must be opened again.
+   */
+  identity: string | undefined;
+  /** A failure to watch has been logged and no watch has opened since (one warning per outage). */
+  warned: boolean;
   readonly listeners: Set<Listener>;
   /** Called each rescan, {@link SCAN_CHUNK} per turn of the event loop. */
   readonly scanners: Set<() => void>;
@@ -78,30 +88,78 @@ function stopWatch(w: DirWatch): void {
   osWatches--;
 }
 
-/** Opens the OS watch of `dir` if it has listeners and none is open; failure leaves the rescan. */
-function ensureWatch(dir: string, w: DirWatch, log: Log): void {
+/** Opens the OS watch of `w.dir` if it has listeners and none is open; failure leaves the rescan. */
+function ensureWatch(w: DirWatch): void {
   if (w.watcher !== undefined || w.listeners.size === 0) return;
+  const { dir, log } = w;
   let watcher: FSWatcher;
+  let identity: string;
   try {
+    // Which directory first: one replaced after this stat is caught by the next check.
+    identity = identityOf(statSync(dir));
     // Not persistent: watching must not keep the process alive.
     watcher = watch(dir, { persistent: false }, (event, name) => {
       if (watchEvents.hasSubscribers) watchEvents.publish({ dir, event, name });
+      if (event === 'rename' && name === basename(dir)) {
+        // Most likely the directory itself deleted or moved (or else an entry of the same
+        // name): its watch is dead, and whatever now stands at its path is news to every
+        // reader. Reopened without asking which, since a replacement may look the same.
+        if (w.watcher === watcher) stopWatch(w);
+        checkWatch(w);
+        for (const l of w.listeners) l(undefined, undefined);
+        return;
+      }
       for (const l of w.listeners) l(event, name ?? undefined);
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+    // A missing directory is the reader's to report; running out of watches (EMFILE, ENOSPC)
+    // or anything else is said once, and retried on each rescan.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && !w.warned) {
+      w.warned = true;
       log.warn({ dir, error: asError(e).message }, 'cannot watch directory; relying on the rescan');
     }
     return;
   }
   osWatches++;
   w.watcher = watcher;
+  w.identity = identity;
+  w.warned = false;
   watcher.on('error', (e) => {
-    log.warn({ dir, error: e.message }, 'directory watch failed; relying on the rescan');
+    if (!w.warned) {
+      w.warned = true;
+      log.warn({ dir, error: e.message }, 'directory watch failed; relying on the rescan');
+    }
     if (w.watcher === watcher) stopWatch(w);
+    // What the watch missed is unknown: every reader looks again.
     for (const l of w.listeners) l(undefined, undefined);
   });
+}
+
+/**
+ * Makes the OS watch match the directory as it is now: closed when the directory is gone,
+ * reopened when it is another directory (deleted and made again), opened when an earlier
+ * attempt failed. One stat.
+ */
+function checkWatch(w: DirWatch): void {
+  if (w.listeners.size === 0) return;
+  let identity: string | undefined;
+  try {
+    const st = statSync(w.dir, { throwIfNoEntry: false });
+    identity = st === undefined ? undefined : identityOf(st);
+  } catch {
+    identity = undefined;
+  }
+  if (identity === undefined) {
+    stopWatch(w);
+    return;
+  }
+  if (w.watcher !== undefined && w.identity !== identity) stopWatch(w);
+  ensureWatch(w);
+}
+
+function identityOf(st: { ino: number; birthtimeMs: number }): string {
+  return `${st.ino}:${st.birthtimeMs}`;
 }
 
 /** One rescan of a directory: every scanner, a chunk per turn of the event loop. */
@@ -109,6 +167,11 @@ function rescan(w: DirWatch): void {
   // A rescan slower than the interval (a slow mount) is not stacked on by the next.
   if (w.scanning) return;
   w.scanning = true;
+  try {
+    checkWatch(w);
+  } catch {
+    // Only a logger that throws gets here; the files are scanned all the same.
+  }
   const all = [...w.scanners];
   const chunk = (from: number): void => {
     const to = Math.min(all.length, from + SCAN_CHUNK);
@@ -136,7 +199,8 @@ interface WatchHandle extends Closable {
 function join(dir: string, listener: Listener, scan: () => void, options: WatchOptions): WatchHandle {
   let w = dirWatches.get(dir);
   if (w === undefined) {
-    dirWatches.set(dir, (w = { watcher: undefined, listeners: new Set(), scanners: new Set(), timer: undefined, scanning: false }));
+    w = { dir, log: options.log, watcher: undefined, identity: undefined, warned: false, listeners: new Set(), scanners: new Set(), timer: undefined, scanning: false };
+    dirWatches.set(dir, w);
   }
   const entry = w;
   const notify = options.notify !== false;
@@ -146,9 +210,9 @@ function join(dir: string, listener: Listener, scan: () => void, options: WatchO
     entry.timer = setInterval(rescan, options.rescanIntervalMs, entry);
     entry.timer.unref();
   }
-  ensureWatch(dir, entry, options.log);
+  ensureWatch(entry);
   return {
-    present: () => ensureWatch(dir, entry, options.log),
+    present: () => checkWatch(entry),
     gone: () => stopWatch(entry),
     close: () => {
       entry.listeners.delete(listener);
