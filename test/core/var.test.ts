@@ -164,6 +164,28 @@ describe('Var', () => {
     ]);
     assert.equal(constVar(5).sample(), 5);
   });
+
+  test('many observers of one source join, hear and leave in linear time', () => {
+    // 100,000 observers: a quadratic list would take minutes here.
+    const c = cell(0);
+    let closeHalf = false;
+    const subs: { close(): void }[] = [];
+    // The first observer closes every other later one during the second round.
+    const closer = c.observe(() => {
+      if (closeHalf) for (let i = 0; i < subs.length; i += 2) subs[i]!.close();
+    });
+    let heard = 0;
+    for (let i = 0; i < 100_000; i++) subs.push(c.observe(() => heard++));
+    c.update(1);
+    assert.equal(heard, 200_000);
+    closeHalf = true;
+    heard = 0;
+    c.update(2);
+    assert.equal(heard, 50_000);
+    closeHalf = false;
+    for (const s of subs) s.close();
+    closer.close();
+  });
 });
 
 describe('derivedVar', () => {
