@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import pino from 'pino';
 import { checkCommandSpec } from './check-command.ts';
 import { delegateCommandSpec } from './delegate-command.ts';
+import { runCommandSpec } from './run-command.ts';
 import { dtabCommands, type Io } from './dtab-command.ts';
 
 const io: Io = {
@@ -28,6 +29,7 @@ await yargs(hideBin(process.argv))
   .command('dtab', 'check dtabs and see where names go', dtabCommands(io, setExit))
   .command(delegateCommandSpec(io, setExit, log))
   .command(checkCommandSpec(io, setExit, log))
+  .command(runCommandSpec(io, setExit))
   .demandCommand(1, 'name a command')
   .strict()
   .help()

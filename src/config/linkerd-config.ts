@@ -19,6 +19,10 @@ export interface ServerConfig {
   readonly maxConcurrentRequests: number | undefined;
   /** `Via` entries allowed before a request is taken for a loop (linkerd: 1000). */
   readonly maxCallDepth: number;
+  /** dtabd's own: a request's head must arrive within this (10 s), so slow clients cannot hold connections. */
+  readonly headersTimeoutMs: number;
+  /** dtabd's own: an idle client connection is closed after this (60 s). */
+  readonly idleTimeoutMs: number;
 }
 
 export interface RouterConfig {
@@ -34,15 +38,20 @@ export interface RouterConfig {
   readonly maxErrResponseKB: number;
   readonly httpAccessLog: string | undefined;
   readonly servers: readonly ServerConfig[];
+  /** The router's config text and the namers', to tell on reload whether it changed. */
+  readonly fingerprint: string;
 }
 
 export interface LinkerdConfig {
-  readonly admin: { readonly ip: string; readonly port: number };
+  readonly admin: { readonly ip: string; readonly port: number; readonly shutdownGraceMs: number };
   readonly naming: SharedNaming;
   readonly routers: readonly RouterConfig[];
   /** Key paths of linkerd settings read but not applied yet. */
   readonly notApplied: readonly string[];
 }
+
+/** How long a shutdown lets requests in flight finish (linkerd's `admin.shutdownGraceMs`). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 const DEFAULT_PORTS: Record<string, number> = { http: 4140, h2: 4142, thrift: 4114, thriftmux: 4144, mux: 4141 };
 const LATER_PROTOCOLS = ['h2', 'thrift', 'thriftmux', 'mux'];
@@ -67,7 +76,7 @@ const ROUTER_LATER = [
   'tracePropagator',
 ];
 const SERVER_LATER = ['tls', 'socketOptions', 'announce', 'serverSession', 'timeoutMs', 'label', 'addForwardedHeader', 'timestampHeader', 'engine'];
-const ADMIN_LATER = ['tls', 'shutdownGraceMs', 'workerThreads', 'httpIdentifierPort', 'security'];
+const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort', 'security'];
 
 /** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
 export function loadLinkerdConfig(file: ConfigFile, options: NamingOptions = {}): LinkerdConfig {
@@ -86,13 +95,14 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
   notApplied.push(...top.present('telemetry', 'usage'));
   const routers = top.optionalList('routers') ?? [];
   if (routers.length === 0) throw new ConfigError('routers', 'at least one router is required');
+  const namersText = JSON.stringify(top.raw('namers') ?? null);
   const naming = sharedNaming(top, options);
   top.done();
 
   const labels = new Map<string, string>();
   const listens = new Map<string, string>([[`${admin.ip}:${admin.port}`, 'admin']]);
   const out = routers.map((r) => {
-    const router = readRouter(r.value, r.at, naming, notApplied);
+    const router = readRouter(r.value, r.at, naming, notApplied, `${namersText}\n${JSON.stringify(r.value)}`);
     const other = labels.get(router.label);
     if (other !== undefined) throw new ConfigError(`${r.at}.label`, `label ${JSON.stringify(router.label)} is already used by ${other}`);
     labels.set(router.label, r.at);
@@ -108,16 +118,17 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
 }
 
 function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {
-  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990 };
+  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS };
   const admin = new ConfigReader(raw, 'admin');
   const ip = admin.optionalString('ip') ?? '127.0.0.1';
   const port = admin.optionalInteger('port', 0, 65535) ?? 9990;
+  const shutdownGraceMs = admin.optionalInteger('shutdownGraceMs', 0, 2 ** 31 - 1) ?? DEFAULT_SHUTDOWN_GRACE_MS;
   notApplied.push(...admin.present(...ADMIN_LATER));
   admin.done();
-  return { ip, port };
+  return { ip, port, shutdownGraceMs };
 }
 
-function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: string[]): RouterConfig {
+function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: string[], fingerprint: string): RouterConfig {
   const router = new ConfigReader(raw, at);
   const protocol = router.string('protocol');
   if (LATER_PROTOCOLS.includes(protocol)) throw router.error('protocol', `protocol ${protocol} is not supported yet`);
@@ -157,6 +168,7 @@ function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: 
     maxErrResponseKB,
     httpAccessLog,
     servers,
+    fingerprint,
   };
 }
 
@@ -167,7 +179,9 @@ function readServer(raw: unknown, at: string, defaultPort: number, notApplied: s
   const clearContext = server.optionalBoolean('clearContext') ?? false;
   const maxConcurrentRequests = server.optionalInteger('maxConcurrentRequests', 1, 2 ** 31 - 1);
   const maxCallDepth = server.optionalInteger('maxCallDepth', 1, 2 ** 31 - 1) ?? 1000;
+  const headersTimeoutMs = server.optionalInteger('headersTimeoutMs', 1, 2 ** 31 - 1) ?? 10_000;
+  const idleTimeoutMs = server.optionalInteger('idleTimeoutMs', 1, 2 ** 31 - 1) ?? 60_000;
   notApplied.push(...server.present(...SERVER_LATER));
   server.done();
-  return { at, ip, port, clearContext, maxConcurrentRequests, maxCallDepth };
+  return { at, ip, port, clearContext, maxConcurrentRequests, maxCallDepth, headersTimeoutMs, idleTimeoutMs };
 }

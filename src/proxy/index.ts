@@ -4,3 +4,6 @@ export * from './errors.ts';
 export * from './rescue.ts';
 export * from './local-dtab.ts';
 export * from './identifier/index.ts';
+export * from './trace.ts';
+export * from './router/index.ts';
+export * from './http1/index.ts';

@@ -1,0 +1,172 @@
+// The daemon: every router of a linkerd config serving on its servers, the admin server, and
+// the lifecycle around them. A reload builds the new config whole before touching the running
+// one, so an invalid file changes nothing; routers whose config (and namers) did not change
+// keep running untouched, and a listen address that stays keeps its socket, so no connection
+// is refused while the new router takes over.
+
+import type { ConfigFile, LinkerdConfig } from '../config/index.ts';
+import { loadLinkerdConfig, type NamingOptions } from '../config/index.ts';
+import type { Log } from '../core/index.ts';
+import { Http1Server } from '../proxy/index.ts';
+import { AdminServer } from '../admin/index.ts';
+import { RunningRouter } from './routers.ts';
+
+export interface DaemonOptions {
+  readonly log: Log;
+  readonly naming?: NamingOptions;
+  /** Called once a shutdown has drained and closed everything. */
+  readonly onStopped?: () => void;
+}
+
+export interface ReloadReport {
+  readonly started: string[];
+  readonly replaced: string[];
+  readonly kept: string[];
+  readonly stopped: string[];
+}
+
+export class Daemon {
+  readonly #log: Log;
+  readonly #options: DaemonOptions;
+  #config: LinkerdConfig;
+  #routers = new Map<string, RunningRouter>();
+  /** Servers by `ip:port`. */
+  #servers = new Map<string, Http1Server>();
+  readonly admin: AdminServer;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: LinkerdConfig, options: DaemonOptions) {
+    this.#config = config;
+    this.#options = options;
+    this.#log = options.log;
+    this.admin = new AdminServer({ shutdown: () => void this.shutdown() });
+  }
+
+  /** Reads the config, then starts every router and the admin server; nothing runs on failure. */
+  static async start(file: ConfigFile, options: DaemonOptions): Promise<Daemon> {
+    const config = loadLinkerdConfig(file, { log: options.log, ...options.naming });
+    const d = new Daemon(config, options);
+    try {
+      await d.admin.listen(config.admin.port, config.admin.ip);
+      await d.#apply(config);
+    } catch (e) {
+      await d.#closeAll(0);
+      throw e;
+    }
+    for (const key of config.notApplied) options.log.warn({ key }, 'linkerd setting read but not applied yet');
+    return d;
+  }
+
+  get config(): LinkerdConfig {
+    return this.#config;
+  }
+
+  /** The running HTTP servers by `ip:port` (their bound ports when configured as 0). */
+  servers(): Map<string, Http1Server> {
+    return this.#servers;
+  }
+
+  routers(): Map<string, RunningRouter> {
+    return this.#routers;
+  }
+
+  /**
+   * Starts what `config` has that is not running, re-points kept listen addresses and stops
+   * what it no longer has. New listeners are opened first: when one fails, the running
+   * config stays as it was.
+   */
+  async #apply(config: LinkerdConfig): Promise<ReloadReport> {
+    const report: ReloadReport = { started: [], replaced: [], kept: [], stopped: [] };
+    const nextRouters = new Map<string, RunningRouter>();
+    const fresh: RunningRouter[] = [];
+    for (const rc of config.routers) {
+      const old = this.#routers.get(rc.label);
+      if (old !== undefined && old.config.fingerprint === rc.fingerprint) {
+        nextRouters.set(rc.label, old);
+        report.kept.push(rc.label);
+        continue;
+      }
+      const r = new RunningRouter(rc, this.#log);
+      fresh.push(r);
+      nextRouters.set(rc.label, r);
+      (old === undefined ? report.started : report.replaced).push(rc.label);
+    }
+    // Listen on the addresses that are new; re-point the others only once all of these listen.
+    const opened: [string, Http1Server][] = [];
+    const repoint: [Http1Server, RunningRouter, LinkerdConfig['routers'][number]['servers'][number]][] = [];
+    try {
+      for (const rc of config.routers) {
+        const r = nextRouters.get(rc.label)!;
+        for (const sc of rc.servers) {
+          const key = `${sc.ip}:${sc.port}`;
+          const running = sc.port === 0 ? undefined : this.#servers.get(key);
+          if (running !== undefined) {
+            repoint.push([running, r, sc]);
+            continue;
+          }
+          const server = new Http1Server(r.serverOptions(sc));
+          await server.listen();
+          opened.push([sc.port === 0 ? `${sc.ip}:${server.address.port}` : key, server]);
+        }
+      }
+    } catch (e) {
+      for (const [, s] of opened) await s.close(0);
+      for (const r of fresh) await r.close();
+      throw e;
+    }
+    const kept = new Set(repoint.map(([s]) => s));
+    const next = new Map<string, Http1Server>();
+    for (const [server, r, sc] of repoint) {
+      server.reconfigure(r.serverOptions(sc));
+      next.set(`${sc.ip}:${sc.port}`, server);
+    }
+    for (const [key, s] of opened) next.set(key, s);
+    const grace = config.admin.shutdownGraceMs;
+    const closing: Promise<void>[] = [];
+    for (const [key, s] of this.#servers) {
+      if (!kept.has(s)) {
+        this.#log.info({ listen: key }, 'server stopped');
+        closing.push(s.close(grace));
+      }
+    }
+    for (const [label, r] of this.#routers) {
+      if (nextRouters.get(label) !== r) {
+        if (!nextRouters.has(label)) report.stopped.push(label);
+        // Requests in flight on the old router finish on it: it closes after the grace period.
+        const t = setTimeout(() => void r.close(), grace);
+        t.unref();
+      }
+    }
+    this.#servers = next;
+    this.#routers = nextRouters;
+    this.#config = config;
+    for (const [key, s] of opened) this.#log.info({ router: s.options.label, listen: key }, 'serving');
+    void Promise.all(closing);
+    return report;
+  }
+
+  /** Reloads from `file`. Throws (and changes nothing) when the file is invalid. */
+  async reload(file: ConfigFile): Promise<ReloadReport> {
+    if (this.#stopping !== undefined) throw new Error('shutting down');
+    const config = loadLinkerdConfig(file, { log: this.#log, ...this.#options.naming });
+    const a = config.admin;
+    const b = this.#config.admin;
+    if (a.ip !== b.ip || a.port !== b.port) this.#log.warn({}, 'admin address changes take effect at the next start');
+    return this.#apply(config);
+  }
+
+  /** Drains: stops accepting, lets requests in flight finish for up to the grace period, closes. */
+  shutdown(graceMs = this.#config.admin.shutdownGraceMs): Promise<void> {
+    this.#stopping ??= this.#closeAll(graceMs).then(() => this.#options.onStopped?.());
+    return this.#stopping;
+  }
+
+  async #closeAll(graceMs: number): Promise<void> {
+    this.#log.info({ graceMs }, 'draining');
+    await Promise.all([...this.#servers.values()].map((s) => s.close(graceMs)));
+    await Promise.all([...this.#routers.values()].map((r) => r.close()));
+    await this.admin.close();
+    this.#servers.clear();
+    this.#routers.clear();
+  }
+}

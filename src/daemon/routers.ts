@@ -1,0 +1,62 @@
+// Building the running parts of one router from its config: the router core, its HTTP/1.1
+// servers and its access log.
+
+import type { IncomingMessage } from 'node:http';
+import type { RouterConfig, ServerConfig } from '../config/index.ts';
+import type { Log } from '../core/index.ts';
+import { DtabCache } from '../dtab/index.ts';
+import { AccessLog, DstDtabCache, forward, Http1Endpoint, type Http1Request, type Http1ServerOptions, Router } from '../proxy/index.ts';
+
+/** Parsed `l5d-dtab` and `l5d-ctx-dtab` texts, shared by every router of the process. */
+const PARSED_DTABS = new DtabCache(10_000);
+
+/** One router as it runs: its core, its config and what its servers are given. */
+export class RunningRouter {
+  readonly config: RouterConfig;
+  readonly router: Router<Http1Endpoint, Http1Request, IncomingMessage>;
+  readonly dtabs: DstDtabCache;
+  readonly accessLog: AccessLog | undefined;
+  readonly #log: Log;
+
+  constructor(config: RouterConfig, log: Log) {
+    this.config = config;
+    this.#log = log;
+    this.router = new Router({
+      label: config.label,
+      interpreter: config.interpreter,
+      bindingTimeoutMs: config.bindingTimeoutMs,
+      newEndpoint: (address) => new Http1Endpoint(address),
+      call: forward,
+      log,
+    });
+    this.dtabs = new DstDtabCache(config.dtab, PARSED_DTABS);
+    this.accessLog = config.httpAccessLog === undefined ? undefined : new AccessLog(config.httpAccessLog);
+  }
+
+  /** What a server of this router at `server` is given. */
+  serverOptions(server: ServerConfig): Http1ServerOptions {
+    const c = this.config;
+    return {
+      label: c.label,
+      ip: server.ip,
+      port: server.port,
+      clearContext: server.clearContext,
+      maxConcurrentRequests: server.maxConcurrentRequests,
+      maxCallDepth: server.maxCallDepth,
+      maxHeadersKB: c.maxHeadersKB,
+      headersTimeoutMs: server.headersTimeoutMs,
+      idleTimeoutMs: server.idleTimeoutMs,
+      limits: { maxHeaderBytes: c.maxHeadersKB * 1024, maxBodyBytes: c.maxErrResponseKB * 1024 },
+      identifier: c.identifier,
+      dtabs: this.dtabs,
+      router: this.router,
+      accessLog: this.accessLog,
+      log: this.#log,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.router.close();
+    await this.accessLog?.close();
+  }
+}

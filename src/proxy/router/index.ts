@@ -1,0 +1,10 @@
+// Public surface of the router core: protocol-independent routing from a destination to an
+// endpoint.
+export { ClientNode } from './client.ts';
+export type { ClientState, Endpoint } from './client.ts';
+export { DstDtabCache } from './dst.ts';
+export type { Dst, DstDtabs } from './dst.ts';
+export { EndpointPool } from './endpoints.ts';
+export { pickBound } from './pick.ts';
+export { Router } from './router.ts';
+export type { EndpointService, Routed, RouterOptions } from './router.ts';

@@ -1,0 +1,201 @@
+// The router core, protocol-independent (STYLE §3.2, §3.6): a destination (name and dtabs)
+// is bound through the binding cache (path tier), one branch of the bound tree is picked per
+// request, the bound name's client (client tier) picks an endpoint, and the protocol's
+// endpoint service (endpoint tier) carries the request. Every tier is cached and kept warm
+// while used, so a steady request finds everything in memory and resolves synchronously;
+// only a name still binding waits, up to `bindingTimeoutMs`.
+
+import { LRUCache } from 'lru-cache';
+import type { ActivityState, Closable, Log } from '../../core/index.ts';
+import type { Address, BoundName, NameTree } from '../../dtab/index.ts';
+import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
+import { BindingTimeoutError, NamerError, NoBrokersAvailableError } from '../errors.ts';
+import { ClientNode, type Endpoint } from './client.ts';
+import type { Dst } from './dst.ts';
+import { EndpointPool } from './endpoints.ts';
+import { pickBound } from './pick.ts';
+
+/** Where one request was sent: what logs, headers and error texts say about it. */
+export interface Routed<E extends Endpoint> {
+  readonly dst: Dst;
+  readonly bound: BoundName;
+  readonly client: ClientNode<E>;
+  readonly endpoint: E;
+}
+
+/** The endpoint tier: carries a request to the chosen endpoint. */
+export type EndpointService<E extends Endpoint, Req, Res> = (req: Req, routed: Routed<E>) => Promise<Res>;
+
+export interface RouterOptions<E extends Endpoint, Req, Res> {
+  readonly label: string;
+  readonly interpreter: Interpreter;
+  readonly bindingTimeoutMs: number;
+  /** Makes the endpoint of one address (its connection pool). */
+  readonly newEndpoint: (address: Address) => E;
+  readonly call: EndpointService<E, Req, Res>;
+  readonly bindingCache?: BindingCacheOptions;
+  /** Most clients kept (linkerd's `bindingCache.clients`, 1000). */
+  readonly maxClients?: number;
+  /** A client unused this long is dropped (linkerd's `idleTtlSecs`, 600 s). */
+  readonly clientIdleMs?: number;
+  readonly log: Log;
+}
+
+export class Router<E extends Endpoint, Req, Res> implements Closable {
+  readonly label: string;
+  readonly bindings: BindingCache;
+  readonly endpoints: EndpointPool<E>;
+  readonly #clients: LRUCache<string, ClientNode<E>>;
+  readonly #bindingTimeoutMs: number;
+  readonly #call: EndpointService<E, Req, Res>;
+
+  constructor(options: RouterOptions<E, Req, Res>) {
+    this.label = options.label;
+    this.bindings = new BindingCache(options.interpreter, options.bindingCache);
+    this.endpoints = new EndpointPool(options.newEndpoint);
+    this.#bindingTimeoutMs = options.bindingTimeoutMs;
+    this.#call = options.call;
+    this.#clients = new LRUCache({
+      max: options.maxClients ?? 1000,
+      ttl: options.clientIdleMs ?? 600_000,
+      updateAgeOnGet: true,
+      ttlAutopurge: false,
+      dispose: (c) => c.close(),
+    });
+  }
+
+  /** Routes one request. Rejects with a ProxyError when it cannot be routed. */
+  dispatch(dst: Dst, req: Req): Promise<Res> {
+    let routed: Routed<E> | undefined;
+    try {
+      routed = this.#resolveNow(dst);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (routed !== undefined) return this.#call(req, routed);
+    return this.#resolveLater(dst).then((r) => this.#call(req, r));
+  }
+
+  /** Resolves a destination without sending anything (for tests and the admin pages). */
+  resolve(dst: Dst): Promise<Routed<E>> {
+    try {
+      const r = this.#resolveNow(dst);
+      return r !== undefined ? Promise.resolve(r) : this.#resolveLater(dst);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The routing decision from what is in memory; undefined while something is pending. */
+  #resolveNow(dst: Dst): Routed<E> | undefined {
+    const state = this.bindings.get(dst.dtabs.full, dst.path).sample();
+    const bound = this.#boundOf(dst, state);
+    if (bound === undefined) return undefined;
+    const client = this.#client(bound);
+    return this.#endpointOf(dst, bound, client);
+  }
+
+  #boundOf(dst: Dst, state: ActivityState<NameTree<BoundName>>): BoundName | undefined {
+    switch (state.kind) {
+      case 'pending':
+        return undefined;
+      case 'failed':
+        throw new NamerError(state.error.message || state.error.name, { cause: state.error });
+      case 'ok': {
+        const bound = pickBound(state.value);
+        if (bound === undefined) throw new NoBrokersAvailableError(dst.path, dst.dtabs.base, dst.dtabs.local);
+        return bound;
+      }
+    }
+  }
+
+  #client(bound: BoundName): ClientNode<E> {
+    const key = bound.id.show;
+    let client = this.#clients.get(key);
+    if (client === undefined || client.bound.addr !== bound.addr) {
+      client = new ClientNode(bound, this.endpoints);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  #endpointOf(dst: Dst, bound: BoundName, client: ClientNode<E>): Routed<E> | undefined {
+    const s = client.state;
+    switch (s.kind) {
+      case 'pending':
+        return undefined;
+      case 'neg':
+        throw new NoBrokersAvailableError(dst.path, dst.dtabs.base, dst.dtabs.local);
+      case 'failed':
+        throw new NamerError(s.error.message || s.error.name, { cause: s.error });
+      case 'bound': {
+        const endpoint = client.pick(s.endpoints);
+        if (endpoint === undefined) throw new NoBrokersAvailableError(dst.path, dst.dtabs.base, dst.dtabs.local);
+        return { dst, bound, client, endpoint };
+      }
+    }
+  }
+
+  /** Waits for the binding and then the addresses, both within one `bindingTimeoutMs`. */
+  #resolveLater(dst: Dst): Promise<Routed<E>> {
+    return new Promise<Routed<E>>((resolve, reject) => {
+      const activity = this.bindings.get(dst.dtabs.full, dst.path);
+      let bindingSub: Closable | undefined;
+      let clientSub: Closable | undefined;
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        clearTimeout(timer);
+        clientSub?.close();
+        // Closed on the next turn: an observer should not close itself while being called.
+        const b = bindingSub;
+        if (b !== undefined) queueMicrotask(() => b.close());
+      };
+      const timer = setTimeout(() => {
+        if (done) return;
+        finish();
+        reject(new BindingTimeoutError(dst.path, this.#bindingTimeoutMs));
+      }, this.#bindingTimeoutMs);
+      const attempt = (): void => {
+        if (done) return;
+        clientSub?.close();
+        clientSub = undefined;
+        let r: Routed<E> | undefined;
+        try {
+          const bound = this.#boundOf(dst, activity.sample());
+          if (bound === undefined) return;
+          const client = this.#client(bound);
+          r = this.#endpointOf(dst, bound, client);
+          // Bound, but the addresses are not known yet: wait for them too.
+          if (r === undefined) clientSub = client.whenSettled(attempt);
+        } catch (e) {
+          finish();
+          reject(e);
+          return;
+        }
+        if (r === undefined) return;
+        finish();
+        resolve(r);
+      };
+      bindingSub = activity.observe(attempt);
+      if (done) bindingSub.close();
+    });
+  }
+
+  /** Bound names with clients (for state pages and tests). */
+  clients(): ClientNode<E>[] {
+    return [...this.#clients.values()];
+  }
+
+  /** Drops clients idle past their TTL. */
+  purgeIdle(): void {
+    this.#clients.purgeStale();
+    this.bindings.purgeIdle();
+  }
+
+  close(): void {
+    this.#clients.clear();
+    this.bindings.close();
+    this.endpoints.close();
+  }
+}
