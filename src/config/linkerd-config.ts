@@ -100,13 +100,15 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
   top.done();
 
   const labels = new Map<string, string>();
-  const listens = new Map<string, string>([[`${admin.ip}:${admin.port}`, 'admin']]);
+  const listens = new Map<string, string>(admin.port === 0 ? [] : [[`${admin.ip}:${admin.port}`, 'admin']]);
   const out = routers.map((r) => {
     const router = readRouter(r.value, r.at, naming, notApplied, `${namersText}\n${JSON.stringify(r.value)}`);
     const other = labels.get(router.label);
     if (other !== undefined) throw new ConfigError(`${r.at}.label`, `label ${JSON.stringify(router.label)} is already used by ${other}`);
     labels.set(router.label, r.at);
     for (const s of router.servers) {
+      // Port 0 asks the system for a free port: never the same twice.
+      if (s.port === 0) continue;
       const key = `${s.ip}:${s.port}`;
       const taken = listens.get(key);
       if (taken !== undefined) throw new ConfigError(`${s.at}.port`, `${key} is already used by ${taken}`);

@@ -35,9 +35,19 @@ export function accessLogLine(e: AccessLogEntry): string {
 
 export class AccessLog {
   readonly #out: ReturnType<typeof pino.destination>;
+  readonly #flush: NodeJS.Timeout;
 
   constructor(file: string) {
     this.#out = pino.destination({ dest: file, sync: false, minLength: 4096, mkdir: true });
+    // Lines are written in 4 KB batches, and at least every second when traffic is light.
+    this.#flush = setInterval(() => {
+      try {
+        this.#out.flush(() => {});
+      } catch {
+        // Not open yet, or closing: the next tick of the timer tries again.
+      }
+    }, 1000);
+    this.#flush.unref();
   }
 
   write(e: AccessLogEntry): void {
@@ -45,6 +55,7 @@ export class AccessLog {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#flush);
     return new Promise((resolve) => {
       try {
         this.#out.flushSync();
