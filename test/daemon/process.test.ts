@@ -1,0 +1,191 @@
+// The daemon as users run it: `dtabd run CONFIG` processes on loopback, two of them chained
+// (an override made at the first hop steers the second), SIGHUP reloads (an invalid file keeps
+// the running config), and draining on SIGTERM and POST /admin/shutdown.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Disco, eventually, send, type Upstream, upstream } from '../support/proxy.ts';
+
+const NODE = process.execPath;
+
+/** A port free right now (the daemon binds it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+function runDaemon(config: string): Proc {
+  const child = spawn(NODE, ['src/cli/main.ts', 'run', config, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function ready(port: number, host: string): Promise<void> {
+  await eventually(async () => {
+    try {
+      return (await send(port, { headers: { host } })).status === 200;
+    } catch {
+      return false;
+    }
+  }, 10_000, `a routed request on ${port}`);
+}
+
+function config(disco: string, admin: number, port: number, dtab: string): string {
+  return `admin: {ip: 127.0.0.1, port: ${admin}, shutdownGraceMs: 3000}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${disco}
+routers:
+- protocol: http
+  dtab: ${dtab}
+  servers: [{port: ${port}}]
+`;
+}
+
+describe('dtabd run processes', () => {
+  const disco = new Disco();
+  let web: Upstream;
+  let v2: Upstream;
+  let slow: Upstream;
+  const procs: Proc[] = [];
+  before(async () => {
+    web = await upstream('web');
+    v2 = await upstream('web-v2');
+    // Answers after 1 s: a request in flight while the daemon drains.
+    slow = await upstream('slow', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end('slow done'), 1000);
+    });
+    disco.set('web', web.port);
+    disco.set('web-v2', v2.port);
+    disco.set('slow', slow.port);
+  });
+  after(async () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all([web.close(), v2.close(), slow.close()]);
+    disco.close();
+  });
+
+  test('an override made at the first of two chained daemons steers the second', async () => {
+    const [a1, p1, a2, p2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // The first hop sends everything to the second; the second routes by the fs namer.
+    const first = join(disco.dir, 'first.yaml');
+    const second = join(disco.dir, 'second.yaml');
+    writeFileSync(first, config(disco.dir, a1, p1, `/svc => /$/inet/127.0.0.1/${p2}`));
+    writeFileSync(second, config(disco.dir, a2, p2, '/svc => /#/io.l5d.fs'));
+    const d2 = runDaemon(second);
+    const d1 = runDaemon(first);
+    procs.push(d1, d2);
+    await ready(p2, 'web');
+    await ready(p1, 'web');
+    const r = await send(p1, { headers: { host: 'web', 'l5d-dtab': '/svc/web => /svc/web-v2' } });
+    assert.equal(r.body, 'web-v2');
+    const got = v2.seen.at(-1)!.headers;
+    assert.equal(got['l5d-ctx-dtab'], '/svc/web=>/svc/web-v2');
+    assert.equal(got.via, '1.1 linkerd, 1.1 linkerd');
+    assert.equal(r.headers.via, '1.1 linkerd, 1.1 linkerd');
+    // Without the header both hops use their base dtabs.
+    assert.equal((await send(p1, { headers: { host: 'web' } })).body, 'web');
+    d1.child.kill('SIGTERM');
+    d2.child.kill('SIGTERM');
+    assert.equal(await d1.exited, 0);
+    assert.equal(await d2.exited, 0);
+  });
+
+  test('SIGHUP reloads the config; an invalid one keeps the running config', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, 'reload.yaml');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    const d = runDaemon(file);
+    procs.push(d);
+    await ready(port, 'web');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-v2'));
+    d.child.kill('SIGHUP');
+    await eventually(async () => (await send(port, { headers: { host: 'web' } })).body === 'web-v2', 5000, 'the reloaded dtab');
+    // Requests keep flowing while an invalid file is refused.
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => ').replace('namers:', 'namers:\n  bogus: 1'));
+    d.child.kill('SIGHUP');
+    await eventually(() => d.output().includes('reload failed; the running config stays'), 5000, 'the reload error logged');
+    assert.equal((await send(port, { headers: { host: 'web' } })).body, 'web-v2');
+    d.child.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+  });
+
+  test('POST /admin/shutdown drains: a request in flight completes, then the process exits', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, 'drain.yaml');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    const d = runDaemon(file);
+    procs.push(d);
+    await ready(port, 'web');
+    const inflight = send(port, { headers: { host: 'slow' } });
+    await new Promise((r) => setTimeout(r, 200));
+    const get = await send(admin, { path: '/admin/shutdown' });
+    assert.equal(get.status, 405);
+    const shut = await send(admin, { method: 'POST', path: '/admin/shutdown' });
+    assert.equal(shut.status, 200);
+    // New connections are refused once draining starts.
+    await eventually(async () => {
+      try {
+        await send(port, { headers: { host: 'web' } });
+        return false;
+      } catch {
+        return true;
+      }
+    }, 3000, 'the listener closed');
+    const r = await inflight;
+    assert.equal(r.body, 'slow done');
+    assert.equal(await d.exited, 0);
+  });
+
+  test('SIGTERM drains the same way', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, 'term.yaml');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    const d = runDaemon(file);
+    procs.push(d);
+    await ready(port, 'web');
+    const inflight = send(port, { headers: { host: 'slow' } });
+    await new Promise((r) => setTimeout(r, 200));
+    d.child.kill('SIGTERM');
+    assert.equal((await inflight).body, 'slow done');
+    assert.equal(await d.exited, 0);
+  });
+
+  test('an invalid config starts nothing and says where the problem is', async () => {
+    const file = join(disco.dir, 'bad.yaml');
+    writeFileSync(file, 'routers:\n- protocol: http\n  dtab: /svc => \n  servers: [{port: 0}]\n');
+    const d = runDaemon(file);
+    assert.equal(await d.exited, 1);
+    assert.match(d.output(), /bad\.yaml:3:\d+: routers\[0\]\.dtab: /);
+  });
+
+  test('the config can come from stdin', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const child = spawn(NODE, ['src/cli/main.ts', 'run', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin!.end(config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    procs.push({ child, output: () => '', exited: new Promise((r) => child.once('exit', r)) });
+    await ready(port, 'web');
+    child.kill('SIGTERM');
+  });
+});
+
