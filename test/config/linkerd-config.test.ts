@@ -21,15 +21,15 @@ function refusal(text: string): string {
 describe('linkerd config', () => {
   test("linkerd's defaults: admin 127.0.0.1:9990, servers on loopback port 4140, label = protocol, /svc, 10 s binding", () => {
     const c = load('routers:\n- protocol: http\n  servers:\n  - {}\n');
-    assert.deepEqual(c.admin, { ip: '127.0.0.1', port: 9990 });
+    assert.deepEqual(c.admin, { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000 });
     const r = c.routers[0]!;
     assert.equal(r.label, 'http');
     assert.equal(r.dstPrefix.show, '/svc');
     assert.equal(r.bindingTimeoutMs, 10_000);
     assert.equal(r.maxHeadersKB, 8);
     assert.deepEqual(
-      r.servers.map((s) => [s.ip, s.port, s.clearContext, s.maxCallDepth]),
-      [['127.0.0.1', 4140, false, 1000]],
+      r.servers.map((s) => [s.ip, s.port, s.clearContext, s.maxCallDepth, s.headersTimeoutMs, s.idleTimeoutMs]),
+      [['127.0.0.1', 4140, false, 1000, 10_000, 60_000]],
     );
     assert.equal(r.interpreter.kind, 'default');
   });
