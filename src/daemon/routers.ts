@@ -1,7 +1,6 @@
 // Building the running parts of one router from its config: the router core, its HTTP/1.1
 // servers and its access log.
 
-import type { IncomingMessage } from 'node:http';
 import type { RouterConfig, ServerConfig } from '../config/index.ts';
 import type { Log } from '../core/index.ts';
 import { DtabCache } from '../dtab/index.ts';
@@ -13,7 +12,7 @@ const PARSED_DTABS = new DtabCache(10_000);
 /** One router as it runs: its core, its config and what its servers are given. */
 export class RunningRouter {
   readonly config: RouterConfig;
-  readonly router: Router<Http1Endpoint, Http1Request, IncomingMessage>;
+  readonly router: Router<Http1Endpoint, Http1Request, void>;
   readonly dtabs: DstDtabCache;
   readonly accessLog: AccessLog | undefined;
   readonly #log: Log;

@@ -1,11 +1,16 @@
-// Public surface of the HTTP/1.1 protocol: its server, endpoint and forwarding.
+// Public surface of the HTTP/1.1 protocol: its server, connections, endpoint pools and
+// forwarding.
 export { AccessLog, accessLogLine, logTime } from './access-log.ts';
 export type { AccessLogEntry } from './access-log.ts';
-export { DEFAULT_ENDPOINT_OPTIONS, Http1Endpoint } from './endpoint.ts';
-export type { Http1EndpointOptions } from './endpoint.ts';
-export { forward, upstreamHeaders, viaEntry } from './forward.ts';
+export { ChunkedDecoder } from './chunked.ts';
+export { DownstreamConn, splitAbsoluteUri } from './connection.ts';
+export { forward, upstreamHeaders } from './forward.ts';
 export { readRequestHeaders, responseHeaders } from './headers.ts';
 export type { InboundHeaders } from './headers.ts';
+export { headEnd, HeadError, parseRequestHead, parseResponseHead } from './parse.ts';
+export type { Framing, Head } from './parse.ts';
 export { Http1Request } from './request.ts';
-export { ConcurrencyLimitError, errorResponse, Http1Server, splitAbsoluteUri } from './server.ts';
+export { ConcurrencyLimitError, errorResponse, Http1Server, viaEntry } from './server.ts';
 export type { Http1Router, Http1ServerOptions } from './server.ts';
+export { DEFAULT_ENDPOINT_OPTIONS, Http1Endpoint, UpstreamConn } from './upstream.ts';
+export type { Http1EndpointOptions, ResponseSink } from './upstream.ts';

@@ -1,44 +1,166 @@
-// One proxied HTTP/1.1 request: everything the router and the forwarding code need, in one
-// object of fixed shape created per request (STYLE §3.7).
+// One proxied HTTP/1.1 exchange: the request as read from the client, the router's decision,
+// the upstream connection carrying it, and the response streamed back. One object of fixed
+// shape per request (STYLE §3.7); it is the upstream connection's sink, so bytes move from
+// socket to socket through its methods with no closures per request.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { IdentifyRequest } from '../identifier/index.ts';
-import type { Dst } from '../router/index.ts';
-import { type InboundHeaders, rawHeader } from './headers.ts';
+import type { Dst, Routed } from '../router/index.ts';
+import { chunkHeader, LAST_CHUNK } from './chunked.ts';
+import type { DownstreamConn } from './connection.ts';
+import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders } from './headers.ts';
+import type { Head } from './parse.ts';
+import type { Http1Endpoint, ResponseSink, UpstreamConn } from './upstream.ts';
 
-export class Http1Request implements IdentifyRequest {
-  readonly req: IncomingMessage;
-  /** Undefined for an upgrade, which answers on the raw socket. */
-  readonly res: ServerResponse | undefined;
+const CRLF = '\r\n';
+
+export class Http1Request implements IdentifyRequest, ResponseSink {
+  readonly conn: DownstreamConn;
+  readonly head: Head;
   readonly method: string;
   /** Origin form, after an absolute URI was rewritten and an identifier consumed segments. */
   uri: string;
   readonly httpVersion: string;
   readonly headers: InboundHeaders;
-  /** The client sent `Expect: 100-continue` and waits for a go-ahead. */
-  readonly expectContinue: boolean;
   readonly startMs: number;
   dst: Dst | undefined = undefined;
-  /** Called to abort the upstream exchange when the downstream side goes away. */
-  abort: (() => void) | undefined = undefined;
+  routed: Routed<Http1Endpoint> | undefined = undefined;
+  upstream: UpstreamConn | undefined = undefined;
+  /** The request head as sent upstream, kept to send again on a fresh connection. */
+  upstreamHead = '';
+  /** The whole request body has gone upstream. */
+  bodySent = false;
+  /** A response head went downstream: failures from now on can only cut the response short. */
+  answered = false;
+  status = 0;
+  responseLength: string | undefined = undefined;
+  /** The response to the client is chunked by us. */
+  #chunkOut = false;
+  /** The response body is dropped (an error body at an edge). */
+  #dropBody = false;
+  /** The client connection stays open after this exchange. */
+  keepAlive: boolean;
+  resolve: (() => void) | undefined = undefined;
+  reject: ((e: Error) => void) | undefined = undefined;
+  retried = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse | undefined, uri: string, headers: InboundHeaders, expectContinue: boolean, startMs: number) {
-    this.req = req;
-    this.res = res;
-    this.method = req.method ?? 'GET';
+  constructor(conn: DownstreamConn, head: Head, uri: string, headers: InboundHeaders, startMs: number) {
+    this.conn = conn;
+    this.head = head;
+    this.method = head.method;
     this.uri = uri;
-    this.httpVersion = req.httpVersion;
+    this.httpVersion = head.version;
     this.headers = headers;
-    this.expectContinue = expectContinue;
     this.startMs = startMs;
+    // An upgrade request that is not upgraded ends its connection, whatever the answer.
+    this.keepAlive = head.keepAlive && headers.upgrade === undefined;
   }
 
   header(name: string): string | undefined {
     return rawHeader(this.headers.forward, name);
   }
 
-  /** The request has a body to forward. */
+  get expectContinue(): boolean {
+    const e = rawHeader(this.head.raw, 'expect');
+    return e !== undefined && e.toLowerCase() === '100-continue';
+  }
+
   get hasBody(): boolean {
-    return this.headers.chunked || (this.headers.contentLength !== undefined && this.headers.contentLength !== '0');
+    return this.head.framing === 'length' || this.head.framing === 'chunked';
+  }
+
+  // The upstream's answers, as the connection reads them.
+
+  onContinue(): void {
+    if (this.expectContinue && !this.answered) this.conn.socket.write(`HTTP/1.1 100 Continue${CRLF}${CRLF}`);
+  }
+
+  onHead(head: Head): void {
+    const conn = this.conn;
+    const o = conn.server.options;
+    this.answered = true;
+    this.status = head.status;
+    this.responseLength = rawHeader(head.raw, 'content-length');
+    const headers = responseHeaders(head.raw, conn.server.via(this.httpVersion), o.clearContext);
+    this.#dropBody = o.clearContext && hasL5dErr(head.raw);
+    let framing = '';
+    const client11 = this.httpVersion === '1.1';
+    if (this.#dropBody) {
+      for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'content-length') headers[i + 1] = '0';
+      if (head.framing === 'chunked' || head.framing === 'close') framing = `content-length: 0${CRLF}`;
+    } else if (head.framing === 'chunked' || head.framing === 'close') {
+      if (client11) {
+        this.#chunkOut = true;
+        framing = `transfer-encoding: chunked${CRLF}`;
+      } else {
+        // An HTTP/1.0 client reads to the end of the connection.
+        this.keepAlive = false;
+      }
+    }
+    if (conn.server.draining) this.keepAlive = false;
+    let text = `HTTP/1.1 ${head.status} ${head.reason}${CRLF}`;
+    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}${CRLF}`;
+    text += framing;
+    if (!this.keepAlive) text += `connection: close${CRLF}`;
+    else if (!client11) text += `connection: keep-alive${CRLF}`;
+    conn.socket.write(`${text}${CRLF}`, 'latin1');
+    this.resolve?.();
+  }
+
+  onData(slice: Buffer): void {
+    if (this.#dropBody) return;
+    const s = this.conn.socket;
+    let ok: boolean;
+    if (this.#chunkOut) {
+      s.write(chunkHeader(slice.length), 'latin1');
+      s.write(slice);
+      ok = s.write(CRLF, 'latin1');
+    } else {
+      ok = s.write(slice);
+    }
+    // The client reads slower than the upstream writes: stop reading the upstream meanwhile.
+    if (!ok) this.upstream?.socket.pause();
+  }
+
+  onEnd(): void {
+    if (this.#chunkOut) this.conn.socket.write(LAST_CHUNK, 'latin1');
+    const up = this.upstream;
+    this.upstream = undefined;
+    // A connection whose request body is not all sent cannot carry another request.
+    up?.release(this.bodySent && this.headers.upgrade === undefined);
+    this.conn.finish(this);
+  }
+
+  onUpgrade(head: Head, socket: Socket, rest: Buffer): void {
+    this.answered = true;
+    this.status = head.status;
+    this.upstream = undefined;
+    this.conn.upgrade(this, head, socket, rest);
+  }
+
+  onError(error: Error, connected: boolean, answered: boolean): void {
+    const up = this.upstream;
+    this.upstream = undefined;
+    if (this.answered) {
+      // Mid-response: the client must not take a cut body for a whole one.
+      this.conn.abort(this);
+      return;
+    }
+    // A pooled connection the upstream had closed meanwhile: one more try on a fresh one when
+    // nothing of a body can have been lost.
+    if (up !== undefined && up.reused && !answered && !this.hasBody && !this.retried && this.routed !== undefined) {
+      this.retried = true;
+      this.conn.server.send(this, this.routed, true);
+      return;
+    }
+    this.conn.server.upstreamFailed(this, error, connected);
+  }
+
+  cork(): void {
+    this.conn.socket.cork();
+  }
+
+  uncork(): void {
+    this.conn.socket.uncork();
   }
 }

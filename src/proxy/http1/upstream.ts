@@ -1,0 +1,291 @@
+// The client side of HTTP/1.1: connections to one upstream endpoint, pooled (the most recently
+// used first, so the others age out), each reading its responses with the strict head parser
+// and handing what it reads to the exchange that owns it. No stream objects in between: bytes
+// go from socket to socket.
+
+import { connect, type Socket } from 'node:net';
+import { type Address, addressKey } from '../../dtab/index.ts';
+import type { Endpoint } from '../router/index.ts';
+import { ChunkedDecoder } from './chunked.ts';
+import { type Head, headEnd, HeadError, parseResponseHead } from './parse.ts';
+
+/** What an upstream connection reports to the exchange that owns it. */
+export interface ResponseSink {
+  /** 100 Continue arrived. */
+  onContinue(): void;
+  /** The final response head (never 1xx but 101). */
+  onHead(head: Head): void;
+  onData(slice: Buffer): void;
+  onEnd(): void;
+  /** The upstream agreed to switch protocols: the socket is the exchange's from now on. */
+  onUpgrade(head: Head, socket: Socket, rest: Buffer): void;
+  /** The connection failed; `connected` tells whether it ever opened, `answered` whether a response began. */
+  onError(error: Error, connected: boolean, answered: boolean): void;
+  /** Around a batch of calls from one read, so that writes go out together. */
+  cork(): void;
+  uncork(): void;
+}
+
+const MAX_RESPONSE_HEAD = 64 * 1024;
+
+type State = 'idle' | 'head' | 'body' | 'done' | 'closed';
+
+export class UpstreamConn {
+  readonly socket: Socket;
+  readonly endpoint: Http1Endpoint;
+  sink: ResponseSink | undefined = undefined;
+  connected = false;
+  /** Taken from the pool: the peer may have closed it meanwhile. */
+  reused = false;
+  /** Whether the response allows the connection to be used again. */
+  keepAlive = false;
+  #state: State = 'idle';
+  #buf: Buffer | undefined = undefined;
+  #method = 'GET';
+  #left = 0;
+  #framing: Head['framing'] = 'none';
+  #decoder: ChunkedDecoder | undefined = undefined;
+  #answered = false;
+  readonly #onData = (chunk: Buffer): void => this.#read(chunk);
+
+  constructor(endpoint: Http1Endpoint) {
+    this.endpoint = endpoint;
+    const a = endpoint.address;
+    this.socket = connect({ host: a.host, port: a.port, noDelay: true });
+    this.socket.once('connect', () => {
+      this.connected = true;
+    });
+    this.socket.on('data', this.#onData);
+    this.socket.on('error', (e) => this.#fail(e));
+    this.socket.on('close', () => this.#fail(new Error('connection closed by the upstream')));
+    this.socket.on('timeout', () => this.socket.destroy());
+  }
+
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Expects the response to a request of `method`, reported to `sink`. */
+  start(method: string, sink: ResponseSink): void {
+    this.#method = method;
+    this.sink = sink;
+    this.#state = 'head';
+    this.#answered = false;
+    this.keepAlive = false;
+    this.socket.setTimeout(0);
+  }
+
+  write(data: string | Buffer): boolean {
+    return this.socket.write(data);
+  }
+
+  #read(chunk: Buffer): void {
+    const sink = this.sink;
+    if (sink === undefined || this.#state === 'idle' || this.#state === 'done') {
+      // Bytes nobody asked for: the connection cannot be trusted with another request.
+      this.socket.destroy();
+      return;
+    }
+    sink.cork();
+    try {
+      this.#consume(chunk, sink);
+    } catch (e) {
+      const error = e instanceof HeadError ? e : new Error(`invalid response: ${(e as Error).message}`);
+      this.socket.destroy();
+      this.#fail(error);
+    } finally {
+      sink.uncork();
+    }
+  }
+
+  #consume(chunk: Buffer, sink: ResponseSink): void {
+    let buf = chunk;
+    while (buf.length > 0) {
+      if (this.#state === 'head') {
+        const prev = this.#buf;
+        const all = prev === undefined ? buf : Buffer.concat([prev, buf]);
+        const end = headEnd(all, prev === undefined ? 0 : prev.length);
+        if (end < 0) {
+          if (all.length > MAX_RESPONSE_HEAD) throw new HeadError(502, 'response head too large');
+          this.#buf = all;
+          return;
+        }
+        this.#buf = undefined;
+        this.#answered = true;
+        const head = parseResponseHead(all.toString('latin1', 0, end - 4), this.#method);
+        buf = all.subarray(end);
+        if (head.status === 100) {
+          sink.onContinue();
+          continue;
+        }
+        if (head.status === 101) {
+          this.#state = 'closed';
+          this.socket.removeListener('data', this.#onData);
+          this.socket.removeAllListeners('close');
+          this.socket.removeAllListeners('error');
+          this.socket.removeAllListeners('timeout');
+          this.endpoint.forget(this);
+          sink.onUpgrade(head, this.socket, buf);
+          return;
+        }
+        // Other informational answers (102, 103) are not passed on.
+        if (head.status < 200) continue;
+        this.keepAlive = head.keepAlive;
+        this.#framing = head.framing;
+        this.#left = head.length;
+        if (head.framing === 'chunked') this.#decoder = new ChunkedDecoder();
+        this.#state = 'body';
+        sink.onHead(head);
+        if (head.framing === 'none') {
+          this.#finish(sink, buf);
+          return;
+        }
+        continue;
+      }
+      if (this.#state !== 'body') return;
+      switch (this.#framing) {
+        case 'length': {
+          const take = Math.min(this.#left, buf.length);
+          sink.onData(take === buf.length ? buf : buf.subarray(0, take));
+          this.#left -= take;
+          buf = buf.subarray(take);
+          if (this.#left === 0) {
+            this.#finish(sink, buf);
+            return;
+          }
+          break;
+        }
+        case 'chunked': {
+          const d = this.#decoder!;
+          const used = d.decode(buf, (slice) => sink.onData(slice));
+          buf = buf.subarray(used);
+          if (d.done) {
+            this.#finish(sink, buf);
+            return;
+          }
+          break;
+        }
+        case 'close':
+          sink.onData(buf);
+          return;
+        default:
+          return;
+      }
+    }
+  }
+
+  #finish(sink: ResponseSink, rest: Buffer): void {
+    this.#state = 'done';
+    this.#decoder = undefined;
+    // Bytes past the response: the peer is confused; never reuse this connection.
+    if (rest.length > 0) this.keepAlive = false;
+    sink.onEnd();
+  }
+
+  #fail(e: Error): void {
+    if (this.#state === 'closed') return;
+    const state = this.#state;
+    this.#state = 'closed';
+    this.endpoint.forget(this);
+    this.socket.destroy();
+    const sink = this.sink;
+    this.sink = undefined;
+    if (sink === undefined || state === 'done' || state === 'idle') return;
+    if (state === 'body' && this.#framing === 'close') {
+      // The connection's end is the body's end.
+      sink.onEnd();
+      return;
+    }
+    sink.onError(e, this.connected, this.#answered);
+  }
+
+  /** Back to the pool when the exchange is over and the connection can be used again. */
+  release(reusable: boolean): void {
+    this.sink = undefined;
+    if (!reusable || !this.keepAlive || this.#state !== 'done') {
+      this.#state = 'closed';
+      this.endpoint.forget(this);
+      this.socket.destroy();
+      return;
+    }
+    this.#state = 'idle';
+    this.endpoint.idle(this);
+  }
+
+  /** Aborts the exchange: the upstream sees the connection close. */
+  destroy(): void {
+    this.sink = undefined;
+    this.#state = 'closed';
+    this.endpoint.forget(this);
+    this.socket.destroy();
+  }
+}
+
+export interface Http1EndpointOptions {
+  /** Idle pooled connections are closed after this long (upstreams close theirs too). */
+  readonly idleMs: number;
+  /** Idle connections kept per endpoint. */
+  readonly maxIdle: number;
+}
+
+export const DEFAULT_ENDPOINT_OPTIONS: Http1EndpointOptions = { idleMs: 4_000, maxIdle: 256 };
+
+/** The endpoint tier for HTTP/1.1: a pool of connections to one address. */
+export class Http1Endpoint implements Endpoint {
+  readonly address: Address;
+  readonly key: string;
+  load = 0;
+  readonly #idle: UpstreamConn[] = [];
+  readonly #options: Http1EndpointOptions;
+  #closed = false;
+
+  constructor(address: Address, options: Http1EndpointOptions = DEFAULT_ENDPOINT_OPTIONS) {
+    this.address = address;
+    this.key = addressKey(address);
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  /** A pooled connection, or a new one; `fresh` asks for a new one (an upgrade keeps it). */
+  acquire(fresh = false): UpstreamConn {
+    if (!fresh) {
+      while (this.#idle.length > 0) {
+        const c = this.#idle.pop()!;
+        if (c.closed || c.socket.destroyed) continue;
+        c.reused = true;
+        return c;
+      }
+    }
+    return new UpstreamConn(this);
+  }
+
+  /** Takes back a connection between exchanges. */
+  idle(c: UpstreamConn): void {
+    if (this.#closed || this.#idle.length >= this.#options.maxIdle) {
+      c.destroy();
+      return;
+    }
+    c.socket.setTimeout(this.#options.idleMs);
+    this.#idle.push(c);
+  }
+
+  /** Drops a connection that closed or left for good. */
+  forget(c: UpstreamConn): void {
+    const i = this.#idle.lastIndexOf(c);
+    if (i >= 0) this.#idle.splice(i, 1);
+  }
+
+  /** Stops pooling; connections in use finish their exchange and then close. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of this.#idle.splice(0)) c.destroy();
+  }
+}
