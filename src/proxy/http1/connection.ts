@@ -228,6 +228,12 @@ export class DownstreamConn {
       return;
     }
     if (this.state === 'wait') this.state = 'head';
+    if (this.server.draining && this.#buf === undefined) {
+      // Shutting down: a connection between requests is closed now.
+      this.state = 'closed';
+      this.socket.end();
+      return;
+    }
     const buf = this.#buf;
     this.#buf = undefined;
     this.socket.resume();

@@ -73,10 +73,13 @@ export class UpstreamConn {
     this.#answered = false;
     this.keepAlive = false;
     this.socket.setTimeout(0);
+    // Paused for a slow client during its last exchange, perhaps.
+    this.socket.resume();
   }
 
+  /** Writes bytes, or a string of latin1 text (heads carry bytes, not UTF-8). */
   write(data: string | Buffer): boolean {
-    return this.socket.write(data);
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
   #read(chunk: Buffer): void {
