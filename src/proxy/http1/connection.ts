@@ -33,6 +33,7 @@ export class DownstreamConn {
     socket.on('drain', () => this.exchange?.upstream?.socket.resume());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#closed());
+    socket.on('end', () => this.#ended());
     socket.on('timeout', () => socket.destroy());
   }
 
@@ -284,6 +285,21 @@ export class DownstreamConn {
     down.pipe(up);
     down.resume();
     up.resume();
+  }
+
+  /** The client sends no more: what it asked is still answered, then the connection closes. */
+  #ended(): void {
+    const pr = this.exchange;
+    if (pr === undefined) {
+      if (this.state !== 'upgraded') {
+        this.state = 'closed';
+        this.socket.end();
+      }
+      return;
+    }
+    // A body cut short cannot be sent on: closing aborts the upstream exchange too.
+    if (this.state === 'body') this.socket.destroy();
+    else pr.keepAlive = false;
   }
 
   #closed(): void {

@@ -46,6 +46,7 @@ export function headEnd(buf: Buffer, from: number): number {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces and tabs, and obs-text (bytes 0x80-0xFF).
 const BAD_VALUE = /[\x00-\x08\x0A-\x1F\x7F]/;
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 // Request targets: no spaces or controls.
 const BAD_TARGET = /[\x00-\x20\x7F]/;
 
@@ -60,7 +61,9 @@ function readFields(lines: string[], raw: string[], isRequest: boolean): void {
     if (!TOKEN.test(name)) {
       throw new HeadError(badStatus, name.trimEnd() !== name ? `whitespace before the colon in header line ${i}` : `invalid header name on line ${i}`);
     }
-    const value = line.slice(c + 1).trim();
+    // Optional whitespace is spaces and tabs only (RFC 9110 §5.6.3): String.prototype.trim would
+    // also drop vertical tabs, form feeds and no-break spaces, and read `chunked\v` as `chunked`.
+    const value = line.slice(c + 1).replace(OWS_EDGES, '');
     if (BAD_VALUE.test(value)) throw new HeadError(badStatus, `invalid character in header ${name}`);
     raw.push(name, value);
   }
@@ -100,7 +103,10 @@ function frame(head: Head, isRequest: boolean): void {
   }
   if (length !== undefined && te !== undefined) throw new HeadError(bad, 'both Content-Length and Transfer-Encoding');
   if (te !== undefined) {
-    if (te.toLowerCase() !== 'chunked') throw new HeadError(isRequest ? 501 : 502, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
+    const codings = te.toLowerCase().split(',').map((t) => t.replace(OWS_EDGES, ''));
+    // Without chunked last the body has no delimiter a proxy can trust (RFC 9112 §6.3): 400.
+    if (codings.at(-1) !== 'chunked') throw new HeadError(bad, `Transfer-Encoding ${JSON.stringify(te)} does not end in chunked`);
+    if (codings.length > 1) throw new HeadError(isRequest ? 501 : 502, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
     if (head.version === '1.0') throw new HeadError(bad, 'Transfer-Encoding in an HTTP/1.0 message');
     head.framing = 'chunked';
   } else if (length !== undefined) {
@@ -135,6 +141,10 @@ export function parseRequestHead(text: string): Head {
   else throw new HeadError(400, 'malformed request line');
   const raw: string[] = [];
   readFields(lines, raw, true);
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+  // Two Host lines leave it to each reader which one names the service (RFC 9112 §3.2).
+  if (hosts > 1) throw new HeadError(400, 'more than one Host header');
   const head: Head = { method, target, status: 0, reason: '', version, raw, framing: 'none', length: 0, keepAlive: true };
   frame(head, true);
   return head;

@@ -13,6 +13,7 @@ import type { Head } from './parse.ts';
 import type { Http1Endpoint, ResponseSink, UpstreamConn } from './upstream.ts';
 
 const CRLF = '\r\n';
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export class Http1Request implements IdentifyRequest, ResponseSink {
   readonly conn: DownstreamConn;
@@ -148,7 +149,8 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     }
     // A pooled connection the upstream had closed meanwhile: one more try on a fresh one when
     // nothing of a body can have been lost.
-    if (up !== undefined && up.reused && !answered && !this.hasBody && !this.retried && this.routed !== undefined) {
+    // Only an idempotent request (RFC 9110 §9.2.2): the upstream may have acted on it before closing.
+    if (up !== undefined && up.reused && !answered && !this.hasBody && IDEMPOTENT.has(this.method) && !this.retried && this.routed !== undefined) {
       this.retried = true;
       this.conn.server.send(this, this.routed, true);
       return;

@@ -79,7 +79,8 @@ export class Http1Server {
 
   constructor(options: Http1ServerOptions) {
     this.#options = options;
-    this.server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    // A client that half-closes after its request still reads the answer (RFC 9112 §9.6).
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
 
   get options(): Http1ServerOptions {
@@ -200,7 +201,7 @@ export class Http1Server {
     }
     const up = routed.endpoint.acquire(fresh || pr.headers.upgrade !== undefined);
     pr.upstream = up;
-    up.start(pr.method, pr);
+    up.start(pr.method, pr, pr.headers.upgrade !== undefined);
     up.write(pr.upstreamHead);
     pr.conn.attached(pr);
   }

@@ -46,6 +46,8 @@ export class UpstreamConn {
   #framing: Head['framing'] = 'none';
   #decoder: ChunkedDecoder | undefined = undefined;
   #answered = false;
+  /** The request asked to switch protocols: only then is a 101 an answer. */
+  #upgrade = false;
   readonly #onData = (chunk: Buffer): void => this.#read(chunk);
 
   constructor(endpoint: Http1Endpoint) {
@@ -56,8 +58,8 @@ export class UpstreamConn {
       this.connected = true;
     });
     this.socket.on('data', this.#onData);
-    this.socket.on('error', (e) => this.#fail(e));
-    this.socket.on('close', () => this.#fail(new Error('connection closed by the upstream')));
+    this.socket.on('error', (e) => this.#fail(e, true));
+    this.socket.on('close', (hadError) => this.#fail(new Error('connection closed by the upstream'), hadError));
     this.socket.on('timeout', () => this.socket.destroy());
   }
 
@@ -66,8 +68,9 @@ export class UpstreamConn {
   }
 
   /** Expects the response to a request of `method`, reported to `sink`. */
-  start(method: string, sink: ResponseSink): void {
+  start(method: string, sink: ResponseSink, upgrade: boolean): void {
     this.#method = method;
+    this.#upgrade = upgrade;
     this.sink = sink;
     this.#state = 'head';
     this.#answered = false;
@@ -95,7 +98,7 @@ export class UpstreamConn {
     } catch (e) {
       const error = e instanceof HeadError ? e : new Error(`invalid response: ${(e as Error).message}`);
       this.socket.destroy();
-      this.#fail(error);
+      this.#fail(error, true);
     } finally {
       sink.uncork();
     }
@@ -122,6 +125,9 @@ export class UpstreamConn {
           continue;
         }
         if (head.status === 101) {
+          // A protocol the client never asked for (RFC 9110 §15.2.2) would make the client's
+          // connection a raw pipe to the upstream, past the router.
+          if (!this.#upgrade) throw new HeadError(502, 'the upstream switched protocols unasked');
           this.#state = 'closed';
           this.socket.removeListener('data', this.#onData);
           this.socket.removeAllListeners('close');
@@ -185,7 +191,7 @@ export class UpstreamConn {
     sink.onEnd();
   }
 
-  #fail(e: Error): void {
+  #fail(e: Error, hadError: boolean): void {
     if (this.#state === 'closed') return;
     const state = this.#state;
     this.#state = 'closed';
@@ -194,8 +200,8 @@ export class UpstreamConn {
     const sink = this.sink;
     this.sink = undefined;
     if (sink === undefined || state === 'done' || state === 'idle') return;
-    if (state === 'body' && this.#framing === 'close') {
-      // The connection's end is the body's end.
+    if (state === 'body' && this.#framing === 'close' && !hadError) {
+      // The connection's end is the body's end; a reset is no end, but a cut.
       sink.onEnd();
       return;
     }
