@@ -137,6 +137,11 @@ describe('routing by name', () => {
     assert.equal(got.headers.host, 'web');
   });
 
+  test('header bytes outside ASCII pass through unchanged', async () => {
+    await send(d.port(), { headers: { host: 'web', 'x-raw': 'caf\u00e9 \u00ff' } });
+    assert.equal(web.seen.at(-1)!.headers['x-raw'], 'caf\u00e9 \u00ff');
+  });
+
   test('Via entries accumulate on the request and the response', async () => {
     const r = await send(d.port(), { headers: { host: 'web', via: '1.1 edge' } });
     assert.equal(web.seen.at(-1)!.headers.via, '1.1 edge, 1.1 linkerd');
