@@ -39,6 +39,13 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   #chunkOut = false;
   /** The response body is dropped (an error body at an edge). */
   #dropBody = false;
+  /**
+   * Response bytes held back until the end of the current read from the upstream, so that a
+   * head and the body that came with it leave in one write (one syscall, no writev).
+   */
+  #out: (string | Buffer)[] = [];
+  #outBytes = 0;
+  #holding = false;
   /** The client connection stays open after this exchange. */
   keepAlive: boolean;
   resolve: (() => void) | undefined = undefined;
@@ -104,27 +111,24 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     text += framing;
     if (!this.keepAlive) text += `connection: close${CRLF}`;
     else if (!client11) text += `connection: keep-alive${CRLF}`;
-    conn.socket.write(`${text}${CRLF}`, 'latin1');
+    this.#emit(`${text}${CRLF}`);
     this.resolve?.();
   }
 
   onData(slice: Buffer): void {
     if (this.#dropBody) return;
-    const s = this.conn.socket;
-    let ok: boolean;
     if (this.#chunkOut) {
-      s.write(chunkHeader(slice.length), 'latin1');
-      s.write(slice);
-      ok = s.write(CRLF, 'latin1');
+      this.#emit(chunkHeader(slice.length));
+      this.#emit(slice);
+      this.#emit(CRLF);
     } else {
-      ok = s.write(slice);
+      this.#emit(slice);
     }
-    // The client reads slower than the upstream writes: stop reading the upstream meanwhile.
-    if (!ok) this.upstream?.socket.pause();
   }
 
   onEnd(): void {
-    if (this.#chunkOut) this.conn.socket.write(LAST_CHUNK, 'latin1');
+    if (this.#chunkOut) this.#emit(LAST_CHUNK);
+    this.#flush();
     const up = this.upstream;
     this.upstream = undefined;
     // A connection whose request body is not all sent cannot carry another request.
@@ -133,6 +137,7 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   }
 
   onUpgrade(head: Head, socket: Socket, rest: Buffer): void {
+    this.#flush();
     this.answered = true;
     this.status = head.status;
     this.upstream = undefined;
@@ -140,6 +145,7 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   }
 
   onError(error: Error, connected: boolean, answered: boolean): void {
+    this.#flush();
     const up = this.upstream;
     this.upstream = undefined;
     if (this.answered) {
@@ -159,10 +165,39 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   }
 
   cork(): void {
-    this.conn.socket.cork();
+    this.#holding = true;
   }
 
   uncork(): void {
-    this.conn.socket.uncork();
+    this.#holding = false;
+    this.#flush();
+  }
+
+  /** Queues response bytes (strings are latin1 text); written at once unless a read is under way. */
+  #emit(part: string | Buffer): void {
+    this.#out.push(part);
+    this.#outBytes += typeof part === 'string' ? part.length : part.length;
+    if (!this.#holding) this.#flush();
+  }
+
+  /** Writes what is queued as one buffer. */
+  #flush(): void {
+    const parts = this.#out;
+    if (parts.length === 0) return;
+    const s = this.conn.socket;
+    let ok: boolean;
+    if (parts.length === 1) {
+      const p = parts[0]!;
+      ok = typeof p === 'string' ? s.write(p, 'latin1') : s.write(p);
+    } else {
+      const buf = Buffer.allocUnsafe(this.#outBytes);
+      let at = 0;
+      for (const p of parts) at += typeof p === 'string' ? buf.write(p, at, 'latin1') : p.copy(buf, at);
+      ok = s.write(buf);
+    }
+    this.#out = [];
+    this.#outBytes = 0;
+    // The client reads slower than the upstream writes: stop reading the upstream meanwhile.
+    if (!ok) this.upstream?.socket.pause();
   }
 }
