@@ -13,13 +13,14 @@ export interface TraceId {
   readonly flagsLow: number;
 }
 
-const HEX = '0123456789abcdef';
+function hex8(n: number): string {
+  const s = (n >>> 0).toString(16);
+  return s.length === 8 ? s : '00000000'.slice(s.length) + s;
+}
 
 /** 64 random bits as 16 hex digits (ids need to be unique, not secret). */
 export function randomId(): string {
-  let s = '';
-  for (let i = 0; i < 16; i++) s += HEX[(Math.random() * 16) | 0];
-  return s;
+  return hex8(Math.random() * 0x1_0000_0000) + hex8(Math.random() * 0x1_0000_0000);
 }
 
 /** Reads an `l5d-ctx-trace` value; undefined when it is not a trace id (it is then ignored). */

@@ -39,6 +39,8 @@ export class UpstreamConn {
   reused = false;
   /** Whether the response allows the connection to be used again. */
   keepAlive = false;
+  /** When it was last put back in the pool (for the idle sweep). */
+  idleSince = 0;
   #state: State = 'idle';
   #buf: Buffer | undefined = undefined;
   #method = 'GET';
@@ -60,7 +62,6 @@ export class UpstreamConn {
     this.socket.on('data', this.#onData);
     this.socket.on('error', (e) => this.#fail(e, true));
     this.socket.on('close', (hadError) => this.#fail(new Error('connection closed by the upstream'), hadError));
-    this.socket.on('timeout', () => this.socket.destroy());
   }
 
   get closed(): boolean {
@@ -75,7 +76,6 @@ export class UpstreamConn {
     this.#state = 'head';
     this.#answered = false;
     this.keepAlive = false;
-    this.socket.setTimeout(0);
     // Paused for a slow client during its last exchange, perhaps.
     this.socket.resume();
   }
@@ -247,6 +247,8 @@ export class Http1Endpoint implements Endpoint {
   readonly #idle: UpstreamConn[] = [];
   readonly #options: Http1EndpointOptions;
   #closed = false;
+  /** Closes pooled connections idle too long: one timer per endpoint, not one per request. */
+  #sweep: NodeJS.Timeout | undefined = undefined;
 
   constructor(address: Address, options: Http1EndpointOptions = DEFAULT_ENDPOINT_OPTIONS) {
     this.address = address;
@@ -281,8 +283,22 @@ export class Http1Endpoint implements Endpoint {
       c.destroy();
       return;
     }
-    c.socket.setTimeout(this.#options.idleMs);
+    c.idleSince = Date.now();
     this.#idle.push(c);
+    if (this.#sweep === undefined) {
+      this.#sweep = setInterval(() => this.#closeIdle(), Math.max(100, this.#options.idleMs / 4));
+      this.#sweep.unref();
+    }
+  }
+
+  #closeIdle(): void {
+    const before = Date.now() - this.#options.idleMs;
+    // The least recently used are first: stop at the first still fresh.
+    while (this.#idle.length > 0 && this.#idle[0]!.idleSince < before) this.#idle.shift()!.destroy();
+    if (this.#idle.length === 0) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
   }
 
   /** Drops a connection that closed or left for good. */
@@ -295,6 +311,8 @@ export class Http1Endpoint implements Endpoint {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweep = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
   }
 }
