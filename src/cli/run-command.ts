@@ -1,8 +1,10 @@
 // `dtabd run CONFIG`: the daemon. Reads and checks the whole config first (nothing starts when
 // it is invalid), serves every router, and then follows signals: SIGTERM and SIGINT drain and
-// exit, SIGHUP reloads the file (an invalid one keeps the running config and says why).
+// exit, SIGHUP, or with --watch an edit of the file, reloads it (an invalid one keeps the running
+// config and says why).
 
 import type { Argv } from 'yargs';
+import { watchFile } from 'node:fs';
 import pino from 'pino';
 import { ConfigFileError, readConfigFile } from '../config/index.ts';
 import { Daemon } from '../daemon/index.ts';
@@ -11,6 +13,8 @@ import type { Io } from './dtab-command.ts';
 export interface RunArgs {
   readonly config: string;
   readonly logLevel: string;
+  /** Reload when the config file changes, as on SIGHUP. */
+  readonly watch: boolean;
 }
 
 export async function runDaemon(io: Io, args: RunArgs): Promise<number> {
@@ -34,9 +38,9 @@ export async function runDaemon(io: Io, args: RunArgs): Promise<number> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
+  const reload = (why: string): void => {
     if (args.config === '-') {
-      log.warn({}, 'SIGHUP: the config came from stdin and cannot be read again');
+      log.warn({}, `${why}: the config came from stdin and cannot be read again`);
       return;
     }
     let file;
@@ -47,10 +51,17 @@ export async function runDaemon(io: Io, args: RunArgs): Promise<number> {
       return;
     }
     daemon.reload(file).then(
-      (r) => log.info(r, 'reloaded'),
+      (r) => log.info({ ...r, why }, 'reloaded'),
       (e: Error) => log.error({ error: e.message }, 'reload failed; the running config stays'),
     );
-  });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (args.watch && args.config !== '-') {
+    // Polled rather than watched: editors replace files, and a replaced file's watch goes quiet.
+    watchFile(args.config, { interval: 500, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) reload('config file changed');
+    });
+  }
   // Runs until a signal or POST /admin/shutdown.
   return new Promise<number>(() => {});
 }
@@ -68,8 +79,9 @@ export function runCommandSpec(io: Io, setExit: (code: number) => void) {
           default: 'info',
           choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
           describe: 'least severe log level written (JSON lines on stdout)',
-        }),
-    handler: async (a: { config: string; logLevel: string }) =>
-      setExit(await runDaemon(io, { config: a.config === '' ? '-' : a.config, logLevel: a.logLevel })),
+        })
+        .option('watch', { type: 'boolean', default: false, describe: 'reload when the config file changes, as on SIGHUP' }),
+    handler: async (a: { config: string; logLevel: string; watch: boolean }) =>
+      setExit(await runDaemon(io, { config: a.config === '' ? '-' : a.config, logLevel: a.logLevel, watch: a.watch })),
   };
 }

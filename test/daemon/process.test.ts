@@ -30,8 +30,8 @@ interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-function runDaemon(config: string): Proc {
-  const child = spawn(NODE, ['src/cli/main.ts', 'run', config, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runDaemon(config: string, ...extra: string[]): Proc {
+  const child = spawn(NODE, ['src/cli/main.ts', 'run', config, '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -126,6 +126,19 @@ describe('dtabd run processes', () => {
     d.child.kill('SIGHUP');
     await eventually(() => d.output().includes('reload failed; the running config stays'), 5000, 'the reload error logged');
     assert.equal((await send(port, { headers: { host: 'web' } })).body, 'web-v2');
+    d.child.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+  });
+
+  test('with --watch, an edit of the config file reloads it', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, 'watched.yaml');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    const d = runDaemon(file, '--watch');
+    procs.push(d);
+    await ready(port, 'web');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-v2'));
+    await eventually(async () => (await send(port, { headers: { host: 'web' } })).body === 'web-v2', 5000, 'the edited dtab');
     d.child.kill('SIGTERM');
     assert.equal(await d.exited, 0);
   });
