@@ -75,7 +75,9 @@ const ROUTER_LATER = [
   'compressionLevel',
   'tracePropagator',
 ];
-const SERVER_LATER = ['tls', 'socketOptions', 'announce', 'serverSession', 'timeoutMs', 'label', 'addForwardedHeader', 'timestampHeader', 'engine'];
+const SERVER_LATER = ['tls', 'announce', 'serverSession', 'timeoutMs', 'label', 'addForwardedHeader', 'timestampHeader', 'engine'];
+/** Socket options linkerd has that dtabd does not apply yet (TCP_NODELAY is always on). */
+const SOCKET_LATER = ['noDelay', 'reuseAddr', 'reusePort', 'writeTimeoutMs', 'keepAlive', 'backlog'];
 const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort', 'security'];
 
 /** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
@@ -182,7 +184,16 @@ function readServer(raw: unknown, at: string, defaultPort: number, notApplied: s
   const maxConcurrentRequests = server.optionalInteger('maxConcurrentRequests', 1, 2 ** 31 - 1);
   const maxCallDepth = server.optionalInteger('maxCallDepth', 1, 2 ** 31 - 1) ?? 1000;
   const headersTimeoutMs = server.optionalInteger('headersTimeoutMs', 1, 2 ** 31 - 1) ?? 10_000;
-  const idleTimeoutMs = server.optionalInteger('idleTimeoutMs', 1, 2 ** 31 - 1) ?? 60_000;
+  let idleTimeoutMs = server.optionalInteger('idleTimeoutMs', 1, 2 ** 31 - 1) ?? 60_000;
+  const socketOptions = server.raw('socketOptions');
+  if (socketOptions !== undefined && socketOptions !== null) {
+    const so = new ConfigReader(socketOptions, server.keyAt('socketOptions'));
+    // linkerd's read timeout closes a connection nothing was read from for that long.
+    const readTimeoutMs = so.optionalInteger('readTimeoutMs', 1, 2 ** 31 - 1);
+    if (readTimeoutMs !== undefined) idleTimeoutMs = readTimeoutMs;
+    notApplied.push(...so.present(...SOCKET_LATER));
+    so.done();
+  }
   notApplied.push(...server.present(...SERVER_LATER));
   server.done();
   return { at, ip, port, clearContext, maxConcurrentRequests, maxCallDepth, headersTimeoutMs, idleTimeoutMs };

@@ -34,6 +34,14 @@ describe('linkerd config', () => {
     assert.equal(r.interpreter.kind, 'default');
   });
 
+  test('socketOptions.readTimeoutMs sets the idle timeout; the other socket options are listed', () => {
+    const c = load('routers:\n- protocol: http\n  servers:\n  - socketOptions: {readTimeoutMs: 1500, reusePort: true}\n');
+    assert.equal(c.routers[0]!.servers[0]!.idleTimeoutMs, 1500);
+    assert.deepEqual(c.notApplied, ['routers[0].servers[0].socketOptions.reusePort']);
+    assert.match(refusal('routers:\n- protocol: http\n  servers:\n  - socketOptions: {readTimeoutMs: soon}\n'), /socketOptions\.readTimeoutMs/);
+    assert.match(refusal('routers:\n- protocol: http\n  servers:\n  - socketOptions: {bogus: 1}\n'), /socketOptions\.bogus/);
+  });
+
   test('later settings are read and listed as not applied yet', () => {
     const c = load(
       'telemetry: [{kind: io.l5d.prometheus}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',

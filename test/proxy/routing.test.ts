@@ -261,3 +261,29 @@ function rawExchange(port: number, text: string): Promise<string> {
     s.on('error', reject);
   });
 }
+
+describe('a flood of distinct names', () => {
+  const disco = new Disco();
+  let web: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    web = await upstream('web');
+    disco.set('web', web.port);
+    d = await startDaemon(fsConfig(disco.dir));
+  });
+  after(async () => {
+    await d.close();
+    await web.close();
+    disco.close();
+  });
+
+  test('3,000 names that lead nowhere keep the binding and client caches bounded', async () => {
+    const router = d.daemon.routers().values().next().value!.router;
+    for (let i = 0; i < 3000; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => send(d.port(), { headers: { host: `nowhere-${i + j}` } })));
+    }
+    assert.ok(router.bindings.size <= 1000, `${router.bindings.size} bindings`);
+    assert.ok(router.clients().length <= 1000);
+    assert.equal((await send(d.port(), { headers: { host: 'web' } })).body, 'web');
+  });
+});
