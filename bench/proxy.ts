@@ -29,17 +29,17 @@
 // when a path asked for could not be measured.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMs, machineBusyMs, memory, onPath, ownCpuMs, sampleRss, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, type WrkScripts, wrk, writeScripts } from './support/wrk.ts';
+import { commandLine, dtabdConfig, dtabdRun, type Launcher, type ProxySetup, scriptName } from './support/launchers.ts';
+import { nginxConfig, startNginx } from './support/nginx.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BODY = 'hello, world\n';
 const CONNECTIONS = 32;
 const WARM_UP_S = 2;
@@ -130,122 +130,6 @@ function why(text: string): string {
     .map((l) => l.trim())
     .filter((l) => l !== '');
   return lines.find((l) => /error|unknown|cannot|not found|refused/i.test(l)) ?? (lines.slice(-3).join(' / ') || 'no output');
-}
-
-// ---- nginx ----
-
-function nginxConfig(dir: string, name: string, http: string): string {
-  mkdirSync(join(dir, name), { recursive: true });
-  const d = join(dir, name);
-  const conf = join(d, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-error_log ${d}/err.log;
-pid ${d}/pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${d}/client_body;
-  proxy_temp_path ${d}/proxy;
-  fastcgi_temp_path ${d}/fastcgi;
-  uwsgi_temp_path ${d}/uwsgi;
-  scgi_temp_path ${d}/scgi;
-  keepalive_requests 1000000;
-${http}
-}
-`,
-  );
-  return conf;
-}
-
-function startNginx(dir: string, name: string, conf: string): Promise<Started> {
-  return start(name, 'nginx', ['-p', join(dir, name), '-e', join(dir, name, 'err.log'), '-c', conf]);
-}
-
-// ---- The proxy in dtabd's row ----
-
-interface ProxySetup {
-  readonly tmp: string;
-  readonly port: number;
-  readonly upstreamPort: number;
-  readonly config: string;
-}
-
-/** How to start the proxy measured in dtabd's row, and what to call it in the output. */
-interface Launch {
-  readonly label: string;
-  readonly cmd: string;
-  readonly args: string[];
-  readonly cwd?: string;
-}
-
-type Launcher = (s: ProxySetup) => Launch;
-
-// What users run: the package's built JavaScript (`bin`), built here from the checked-out
-// sources first. Stripping types at load would add about 30 MB and 150 ms to start-up.
-const dtabdRun: Launcher = (s) => {
-  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, stdio: 'inherit' });
-  return {
-    label: `dtabd run at ${revision()}`,
-    cmd: process.execPath,
-    args: [join(REPO, 'dist/src/cli/main.js'), 'run', s.config, '--log-level', 'warn'],
-    cwd: REPO,
-  };
-};
-
-/** The commit checked out, and whether src/ differs from it. */
-function revision(): string {
-  const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const head = git(['rev-parse', '--short', 'HEAD']) || 'an unknown commit';
-  return git(['status', '--porcelain', '--', 'src']) === '' ? head : `${head} with changes to src/`;
-}
-
-function commandLine(template: string, label: string): Launcher {
-  return (s) => {
-    const words = template
-      .trim()
-      .split(/\s+/)
-      .map((w) =>
-        w
-          .replaceAll('{port}', String(s.port))
-          .replaceAll('{upstream}', `127.0.0.1:${s.upstreamPort}`)
-          .replaceAll('{config}', s.config)
-          .replaceAll('{tmp}', s.tmp),
-      );
-    if (words[0] === 'node') words[0] = process.execPath;
-    else if (/\.(ts|js|mjs)$/.test(words[0]!)) words.unshift(process.execPath);
-    return { label, cmd: words[0]!, args: words.slice(1) };
-  };
-}
-
-/** The script a command line runs, or its program. */
-function scriptName(template: string): string {
-  const words = template.trim().split(/\s+/);
-  return basename(words.find((w) => /\.(ts|js|mjs)$/.test(w)) ?? words[0]!);
-}
-
-function dtabdConfig(tmp: string, port: number, adminPort: number, upstreamPort: number): string {
-  const disco = join(tmp, 'disco');
-  mkdirSync(disco, { recursive: true });
-  writeFileSync(join(disco, 'web'), `127.0.0.1 ${upstreamPort}\n`);
-  const config = join(tmp, 'dtabd.yaml');
-  writeFileSync(
-    config,
-    `admin: {ip: 127.0.0.1, port: ${adminPort}}
-namers:
-- kind: io.l5d.fs
-  rootDir: ${disco}
-routers:
-- protocol: http
-  dtab: /svc => /#/io.l5d.fs
-  servers:
-  - port: ${port}
-`,
-  );
-  return config;
 }
 
 // ---- Runs ----

@@ -5,22 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Disco, eventually, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+import { rawText } from '../support/raw.ts';
 
-function rawExchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    let out = '';
-    s.setEncoding('latin1');
-    s.on('data', (c: string) => (out += c));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
 
 /** An upstream answering with the request body it read, and its length in `x-length`. */
 function echo(name: string): Promise<Upstream> {
@@ -51,7 +41,7 @@ describe('HTTP/1.x', () => {
   });
 
   test('an HTTP/1.0 request is answered and the connection closed', async () => {
-    const reply = await rawExchange(d.port(), 'GET /old HTTP/1.0\r\nHost: web\r\n\r\n');
+    const reply = await rawText(d.port(), 'GET /old HTTP/1.0\r\nHost: web\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(reply, /\r\nvia: 1\.0 linkerd\r\n/i);
     assert.equal(web.seen.at(-1)!.headers.via, '1.0 linkerd');
@@ -92,7 +82,7 @@ describe('HTTP/1.x', () => {
     assert.equal(sized.headers['x-length'], '1000');
     assert.equal(sized.headers['x-te'], '');
     // A GET with a chunked body keeps it too.
-    const get = await rawExchange(d.port(), 'GET / HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    const get = await rawText(d.port(), 'GET / HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
     assert.match(get, /\r\nx-length: 3\r\n/);
   });
 
@@ -177,13 +167,13 @@ describe('upgrades', () => {
   });
 
   test('an upgrade the upstream declines gets its answer back', async () => {
-    const reply = await rawExchange(d.port(), 'GET / HTTP/1.1\r\nHost: refuse\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    const reply = await rawText(d.port(), 'GET / HTTP/1.1\r\nHost: refuse\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(reply, /\r\n6\r\nrefuse\r\n0\r\n\r\n$/);
   });
 
   test('an upgrade to a name that routes nowhere gets the 502', async () => {
-    const reply = await rawExchange(d.port(), 'GET / HTTP/1.1\r\nHost: nowhere\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    const reply = await rawText(d.port(), 'GET / HTTP/1.1\r\nHost: nowhere\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 502 /);
     assert.match(reply, /Unable to route request!/);
   });

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readTrace } from '../../src/proxy/index.ts';
-import { connect } from 'node:net';
 import { Disco, eventually, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+import { rawText } from '../support/raw.ts';
 
 describe('routing by name', () => {
   const disco = new Disco();
@@ -214,7 +214,7 @@ describe('router errors (spec/linkerd.md §7)', () => {
   const errText = (r: { headers: Record<string, unknown> }): string => decodeURIComponent(String(r.headers['l5d-err']).replace(/\+/g, ' '));
 
   test('no Host: 400 Unknown destination', async () => {
-    const reply = await rawExchange(d.port(), 'GET /x HTTP/1.0\r\n\r\n');
+    const reply = await rawText(d.port(), 'GET /x HTTP/1.0\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 400 /);
     assert.match(reply, /\r\n\r\nUnknown destination: Request\("GET \/x", from \/127\.0\.0\.1:\d+\) \/ Host header is absent$/);
     assert.match(reply, /\r\nl5d-err: Unknown\+destination%3A\+Request%28%22GET\+%2Fx%22%2C\+from\+%2F127\.0\.0\.1%3A\d+%29\+%2F\+Host\+header\+is\+absent\r\n/);
@@ -250,17 +250,6 @@ describe('router errors (spec/linkerd.md §7)', () => {
   });
 });
 
-/** Writes `text` on a new connection and returns all that comes back until the peer closes. */
-function rawExchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    let out = '';
-    s.setEncoding('latin1');
-    s.on('data', (c: string) => (out += c));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
 
 describe('a flood of distinct names', () => {
   const disco = new Disco();

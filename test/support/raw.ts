@@ -2,7 +2,9 @@
 // requests written byte for byte with everything that comes back collected, a minimal reader
 // of the responses received, and an upstream that answers with exactly the bytes it is told.
 
+import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { eventually, type RunningDaemon } from './proxy.ts';
 
 /** Opens a connection to `127.0.0.1:port`. */
 export function connectRaw(port: number): Promise<Socket> {
@@ -208,4 +210,52 @@ export async function deadPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+/** `l5d-err` decoded as linkerd encodes it (Java's URLEncoder). */
+export function l5dErr(headers: Record<string, string | string[] | undefined>): string {
+  const v = headers['l5d-err'];
+  assert.equal(typeof v, 'string', 'l5d-err header');
+  return decodeURIComponent((v as string).replace(/\+/g, ' '));
+}
+
+/** Requests in flight on the daemon's server and on every upstream endpoint. */
+export function inflight(d: RunningDaemon): { server: number; endpoints: number } {
+  let server = 0;
+  for (const s of d.daemon.servers().values()) server += s.inflight;
+  let endpoints = 0;
+  for (const r of d.daemon.routers().values()) for (const e of r.router.endpoints.endpoints()) endpoints += e.load;
+  return { server, endpoints };
+}
+
+export async function drained(d: RunningDaemon): Promise<void> {
+  await eventually(() => {
+    const n = inflight(d);
+    return n.server === 0 && n.endpoints === 0;
+  }, 2000, 'no request left in flight');
+}
+
+/** Bytes from a fixed seed: the same garbage every run. */
+export function noise(length: number, seed = 0x2545f491): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Writes `text` on a new connection and returns all that comes back until the peer closes. */
+export function rawText(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (c: string) => (out += c));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
 }

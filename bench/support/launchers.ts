@@ -1,0 +1,90 @@
+// What stands in dtabd's row of the proxy benchmark: `dtabd run` built from the checked-out
+// sources, or any command given with --proxy or --stand-in, and dtabd's config for the run.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ProxySetup {
+  readonly tmp: string;
+  readonly port: number;
+  readonly upstreamPort: number;
+  readonly config: string;
+}
+
+/** How to start the proxy measured in dtabd's row, and what to call it in the output. */
+export interface Launch {
+  readonly label: string;
+  readonly cmd: string;
+  readonly args: string[];
+  readonly cwd?: string;
+}
+
+export type Launcher = (s: ProxySetup) => Launch;
+
+// What users run: the package's built JavaScript (`bin`), built here from the checked-out
+// sources first. Stripping types at load would add about 30 MB and 150 ms to start-up.
+export const dtabdRun: Launcher = (s) => {
+  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, stdio: 'inherit' });
+  return {
+    label: `dtabd run at ${revision()}`,
+    cmd: process.execPath,
+    args: [join(REPO, 'dist/src/cli/main.js'), 'run', s.config, '--log-level', 'warn'],
+    cwd: REPO,
+  };
+};
+
+/** The commit checked out, and whether src/ differs from it. */
+function revision(): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git(['rev-parse', '--short', 'HEAD']) || 'an unknown commit';
+  return git(['status', '--porcelain', '--', 'src']) === '' ? head : `${head} with changes to src/`;
+}
+
+export function commandLine(template: string, label: string): Launcher {
+  return (s) => {
+    const words = template
+      .trim()
+      .split(/\s+/)
+      .map((w) =>
+        w
+          .replaceAll('{port}', String(s.port))
+          .replaceAll('{upstream}', `127.0.0.1:${s.upstreamPort}`)
+          .replaceAll('{config}', s.config)
+          .replaceAll('{tmp}', s.tmp),
+      );
+    if (words[0] === 'node') words[0] = process.execPath;
+    else if (/\.(ts|js|mjs)$/.test(words[0]!)) words.unshift(process.execPath);
+    return { label, cmd: words[0]!, args: words.slice(1) };
+  };
+}
+
+/** The script a command line runs, or its program. */
+export function scriptName(template: string): string {
+  const words = template.trim().split(/\s+/);
+  return basename(words.find((w) => /\.(ts|js|mjs)$/.test(w)) ?? words[0]!);
+}
+
+export function dtabdConfig(tmp: string, port: number, adminPort: number, upstreamPort: number): string {
+  const disco = join(tmp, 'disco');
+  mkdirSync(disco, { recursive: true });
+  writeFileSync(join(disco, 'web'), `127.0.0.1 ${upstreamPort}\n`);
+  const config = join(tmp, 'dtabd.yaml');
+  writeFileSync(
+    config,
+    `admin: {ip: 127.0.0.1, port: ${adminPort}}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${disco}
+routers:
+- protocol: http
+  dtab: /svc => /#/io.l5d.fs
+  servers:
+  - port: ${port}
+`,
+  );
+  return config;
+}
