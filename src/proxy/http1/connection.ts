@@ -4,7 +4,7 @@
 
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, chunkHeader, LAST_CHUNK } from './chunked.ts';
-import { readRequestHeaders, responseHeaders, setRawHeader } from './headers.ts';
+import { readRequestHeaders, responseHeaders, setRawHeader, viaEntry } from './headers.ts';
 import { type Head, headEnd, HeadError, parseRequestHead } from './parse.ts';
 import { Http1Request } from './request.ts';
 import type { Http1Server } from './server.ts';
@@ -264,7 +264,7 @@ export class DownstreamConn {
     this.state = 'upgraded';
     this.server.finished(pr);
     this.exchange = undefined;
-    const headers = responseHeaders(head.raw, this.server.via(pr.httpVersion), o.clearContext, true);
+    const headers = responseHeaders(head.raw, viaEntry(pr.httpVersion), o.clearContext, true);
     let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     const down = this.socket;

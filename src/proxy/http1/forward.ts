@@ -3,8 +3,8 @@
 
 import type { Routed } from '../router/index.ts';
 import { nextTrace, readTrace, strictestDeadline, writeTrace } from '../trace.ts';
+import { viaEntry } from './headers.ts';
 import type { Http1Request } from './request.ts';
-import { viaEntry } from './server.ts';
 import type { Http1Endpoint } from './upstream.ts';
 
 /** The endpoint tier of HTTP/1.1 routers: the request's own server writes it upstream. */

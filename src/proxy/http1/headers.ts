@@ -45,7 +45,6 @@ export interface InboundHeaders {
   upgrade: string | undefined;
   /** The body is chunked (`Transfer-Encoding: chunked`). */
   chunked: boolean;
-  contentLength: string | undefined;
 }
 
 /** The lower-case tokens of the `Connection` header values, or undefined when there are none. */
@@ -83,7 +82,6 @@ export function readRequestHeaders(raw: readonly string[], clearContext: boolean
     viaCount: 0,
     upgrade: undefined,
     chunked: false,
-    contentLength: undefined,
   };
   const upgradeAsked = connection?.has('upgrade') === true;
   for (let i = 0; i < raw.length; i += 2) {
@@ -109,8 +107,6 @@ export function readRequestHeaders(raw: readonly string[], clearContext: boolean
       out.via = out.via === undefined ? value : `${out.via}, ${value}`;
       out.viaCount += countVia(value);
       continue;
-    } else if (lower === 'content-length') {
-      out.contentLength = value;
     }
     out.forward.push(name, value);
   }
@@ -174,4 +170,9 @@ export function responseHeaders(raw: readonly string[], via: string, clearContex
 /** The response carries a router error (`l5d-err`). */
 export function hasL5dErr(raw: readonly string[]): boolean {
   return rawHeader(raw, 'l5d-err') !== undefined;
+}
+
+/** The `Via` entry this hop adds, by the request's HTTP version. */
+export function viaEntry(httpVersion: string): string {
+  return httpVersion === '1.0' ? '1.0 linkerd' : '1.1 linkerd';
 }

@@ -8,7 +8,7 @@ import type { IdentifyRequest } from '../identifier/index.ts';
 import type { Dst, Routed } from '../router/index.ts';
 import { chunkHeader, LAST_CHUNK } from './chunked.ts';
 import type { DownstreamConn } from './connection.ts';
-import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders } from './headers.ts';
+import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders, viaEntry } from './headers.ts';
 import type { Head } from './parse.ts';
 import type { Http1Endpoint, ResponseSink, UpstreamConn } from './upstream.ts';
 
@@ -89,7 +89,7 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     this.answered = true;
     this.status = head.status;
     this.responseLength = rawHeader(head.raw, 'content-length');
-    const headers = responseHeaders(head.raw, conn.server.via(this.httpVersion), o.clearContext);
+    const headers = responseHeaders(head.raw, viaEntry(this.httpVersion), o.clearContext);
     this.#dropBody = o.clearContext && hasL5dErr(head.raw);
     let framing = '';
     const client11 = this.httpVersion === '1.1';

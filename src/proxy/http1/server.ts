@@ -11,6 +11,7 @@ import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import type { DstDtabCache, Router, Routed } from '../router/index.ts';
 import type { AccessLog } from './access-log.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
+import { viaEntry } from './headers.ts';
 import { upstreamHeaders } from './forward.ts';
 import { HeadError } from './parse.ts';
 import type { Http1Request } from './request.ts';
@@ -56,11 +57,6 @@ class UpstreamError extends ProxyError {
 
 const NOOP = (): void => {};
 
-/** The `Via` entry this hop adds, by the request's HTTP version. */
-export function viaEntry(httpVersion: string): string {
-  return httpVersion === '1.0' ? '1.0 linkerd' : '1.1 linkerd';
-}
-
 /** The error response, with `l5d-*` headers and the body left out at an edge (clearContext). */
 export function errorResponse(error: unknown, limits: ErrorLimits, clearContext: boolean): ErrorResponse {
   const r = rescue(error, limits);
@@ -99,10 +95,6 @@ export class Http1Server {
 
   get inflight(): number {
     return this.#inflight;
-  }
-
-  via(httpVersion: string): string {
-    return viaEntry(httpVersion);
   }
 
   listen(): Promise<void> {

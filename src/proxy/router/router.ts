@@ -76,16 +76,6 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     return this.#resolveLater(dst).then((r) => this.#call(req, r));
   }
 
-  /** Resolves a destination without sending anything (for tests and the admin pages). */
-  resolve(dst: Dst): Promise<Routed<E>> {
-    try {
-      const r = this.#resolveNow(dst);
-      return r !== undefined ? Promise.resolve(r) : this.#resolveLater(dst);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
   /** The routing decision from what is in memory; undefined while something is pending. */
   #resolveNow(dst: Dst): Routed<E> | undefined {
     const state = this.bindings.get(dst.dtabs.full, dst.path).sample();
