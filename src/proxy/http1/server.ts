@@ -191,7 +191,7 @@ export class Http1Server {
       pr.resolve?.();
       return;
     }
-    const up = routed.endpoint.acquire(fresh || pr.headers.upgrade !== undefined);
+    const up = routed.endpoint.acquire(fresh, pr.headers.upgrade !== undefined);
     pr.upstream = up;
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);
     up.write(pr.upstreamHead);

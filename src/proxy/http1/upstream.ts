@@ -28,6 +28,9 @@ export interface ResponseSink {
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 
+/** Where pooled connections read: one buffer for all, as each read is handled before the next. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 type State = 'idle' | 'head' | 'body' | 'done' | 'closed';
 
 export class UpstreamConn {
@@ -52,14 +55,21 @@ export class UpstreamConn {
   #upgrade = false;
   readonly #onData = (chunk: Buffer): void => this.#read(chunk);
 
-  constructor(endpoint: Http1Endpoint) {
+  /**
+   * `tunnel` connections (upgrades) are read as streams, so that they can be piped once the
+   * upstream switches protocols; the others read into one shared buffer, past node's stream
+   * machinery, and copy out only what they keep.
+   */
+  constructor(endpoint: Http1Endpoint, tunnel = false) {
     this.endpoint = endpoint;
     const a = endpoint.address;
-    this.socket = connect({ host: a.host, port: a.port, noDelay: true });
+    this.socket = tunnel
+      ? connect({ host: a.host, port: a.port, noDelay: true })
+      : connect({ host: a.host, port: a.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (n, buf) => this.#readInto(n, buf) } });
     this.socket.once('connect', () => {
       this.connected = true;
     });
-    this.socket.on('data', this.#onData);
+    if (tunnel) this.socket.on('data', this.#onData);
     this.socket.on('error', (e) => this.#fail(e, true));
     this.socket.on('close', (hadError) => this.#fail(new Error('connection closed by the upstream'), hadError));
   }
@@ -83,6 +93,12 @@ export class UpstreamConn {
   /** Writes bytes, or a string of latin1 text (heads carry bytes, not UTF-8). */
   write(data: string | Buffer): boolean {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  #readInto(n: number, buf: Uint8Array): boolean {
+    // The shared buffer is overwritten by the next read: what is kept must be a copy.
+    this.#read(Buffer.from(buf.subarray(0, n)));
+    return !this.socket.isPaused();
   }
 
   #read(chunk: Buffer): void {
@@ -264,9 +280,12 @@ export class Http1Endpoint implements Endpoint {
     return this.#idle.length;
   }
 
-  /** A pooled connection, or a new one; `fresh` asks for a new one (an upgrade keeps it). */
-  acquire(fresh = false): UpstreamConn {
-    if (!fresh) {
+  /**
+   * A pooled connection, or a new one when `fresh`; a `tunnel` (an upgrade, which keeps its
+   * connection) always gets a new one of its own.
+   */
+  acquire(fresh = false, tunnel = false): UpstreamConn {
+    if (!fresh && !tunnel) {
       while (this.#idle.length > 0) {
         const c = this.#idle.pop()!;
         if (c.closed || c.socket.destroyed) continue;
@@ -274,7 +293,7 @@ export class Http1Endpoint implements Endpoint {
         return c;
       }
     }
-    return new UpstreamConn(this);
+    return new UpstreamConn(this, tunnel);
   }
 
   /** Takes back a connection between exchanges. */
