@@ -13,14 +13,15 @@ export interface TraceId {
   readonly flagsLow: number;
 }
 
+/** An integer in [0, 2^32) as 8 hex digits. */
 function hex8(n: number): string {
-  const s = (n >>> 0).toString(16);
+  const s = n.toString(16);
   return s.length === 8 ? s : '00000000'.slice(s.length) + s;
 }
 
 /** 64 random bits as 16 hex digits (ids need to be unique, not secret). */
 export function randomId(): string {
-  return hex8(Math.random() * 0x1_0000_0000) + hex8(Math.random() * 0x1_0000_0000);
+  return hex8(Math.floor(Math.random() * 0x1_0000_0000)) + hex8(Math.floor(Math.random() * 0x1_0000_0000));
 }
 
 /** Reads an `l5d-ctx-trace` value; undefined when it is not a trace id (it is then ignored). */

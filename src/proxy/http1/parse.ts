@@ -46,7 +46,14 @@ export function headEnd(buf: Buffer, from: number): number {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces and tabs, and obs-text (bytes 0x80-0xFF).
 const BAD_VALUE = /[\x00-\x08\x0A-\x1F\x7F]/;
-const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
+/** `s[from..]` without leading and trailing spaces and tabs (optional whitespace, RFC 9110 §5.6.3). */
+function trimOws(s: string, from = 0): string {
+  let a = from;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return s.slice(a, b);
+}
 // Request targets: no spaces or controls.
 const BAD_TARGET = /[\x00-\x20\x7F]/;
 
@@ -63,7 +70,7 @@ function readFields(lines: string[], raw: string[], isRequest: boolean): void {
     }
     // Optional whitespace is spaces and tabs only (RFC 9110 §5.6.3): String.prototype.trim would
     // also drop vertical tabs, form feeds and no-break spaces, and read `chunked\v` as `chunked`.
-    const value = line.slice(c + 1).replace(OWS_EDGES, '');
+    const value = trimOws(line, c + 1);
     if (BAD_VALUE.test(value)) throw new HeadError(badStatus, `invalid character in header ${name}`);
     raw.push(name, value);
   }
@@ -103,7 +110,7 @@ function frame(head: Head, isRequest: boolean): void {
   }
   if (length !== undefined && te !== undefined) throw new HeadError(bad, 'both Content-Length and Transfer-Encoding');
   if (te !== undefined) {
-    const codings = te.toLowerCase().split(',').map((t) => t.replace(OWS_EDGES, ''));
+    const codings = te.toLowerCase().split(',').map((t) => trimOws(t));
     // Without chunked last the body has no delimiter a proxy can trust (RFC 9112 §6.3): 400.
     if (codings.at(-1) !== 'chunked') throw new HeadError(bad, `Transfer-Encoding ${JSON.stringify(te)} does not end in chunked`);
     if (codings.length > 1) throw new HeadError(isRequest ? 501 : 502, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
