@@ -31,3 +31,5 @@ export {
 export { ConfigError, ConfigReader } from './config-error.ts';
 export type { Log, LogFn } from './log.ts';
 export { SILENT_LOG } from './log.ts';
+export { DEFAULT_RETRY_BUDGET, DEPOSIT, RetryBudget } from './retry-budget.ts';
+export type { RetryBudgetConfig } from './retry-budget.ts';
