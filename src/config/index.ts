@@ -7,3 +7,5 @@ export { labelOf, routerInterpreter, sharedNaming } from './naming.ts';
 export type { SharedNaming } from './naming.ts';
 export { loadLinkerdConfig } from './linkerd-config.ts';
 export type { LinkerdConfig, RouterConfig, ServerConfig } from './linkerd-config.ts';
+export { DEFAULT_CLIENT, readBackoff, readBudget, readClient } from './client-config.ts';
+export type { ClientConfig } from './client-config.ts';

@@ -9,6 +9,7 @@ import { type Dtab, type Path, readPath } from '../dtab/index.ts';
 import type { Interpreter } from '../namer/index.ts';
 import { type Identifier, identifierFromConfig } from '../proxy/index.ts';
 import { type ConfigFile, placeError } from './config-file.ts';
+import { type ClientConfig, readClient } from './client-config.ts';
 import { type NamingOptions, routerInterpreter, type SharedNaming, sharedNaming } from './naming.ts';
 
 export interface ServerConfig {
@@ -38,6 +39,7 @@ export interface RouterConfig {
   readonly maxErrResponseKB: number;
   readonly httpAccessLog: string | undefined;
   readonly servers: readonly ServerConfig[];
+  readonly client: ClientConfig;
   /** The router's config text and the namers', to tell on reload whether it changed. */
   readonly fingerprint: string;
 }
@@ -60,7 +62,6 @@ const LATER_PROTOCOLS = ['h2', 'thrift', 'thriftmux', 'mux'];
 const ROUTER_LATER = [
   'bindingCache',
   'originator',
-  'client',
   'service',
   'announcers',
   'httpAccessLogRollPolicy',
@@ -154,6 +155,7 @@ function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: 
   const maxHeadersKB = router.optionalInteger('maxHeadersKB', 1, 1024) ?? 8;
   const maxErrResponseKB = router.optionalInteger('maxErrResponseKB', 0, 1024 * 1024) ?? 5120;
   const httpAccessLog = router.optionalString('httpAccessLog');
+  const client = readClient(router.raw('client'), router.keyAt('client'), notApplied);
   notApplied.push(...router.present(...ROUTER_LATER));
   const serverList = router.optionalList('servers');
   if (serverList === undefined || serverList.length === 0) throw router.error('servers', 'at least one server is required');
@@ -172,6 +174,7 @@ function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: 
     maxErrResponseKB,
     httpAccessLog,
     servers,
+    client,
     fingerprint,
   };
 }

@@ -89,6 +89,15 @@ export class ConfigReader {
     return n;
   }
 
+  /** A finite number within [min, max], or undefined when absent. */
+  optionalNumber(key: string, min: number, max: number): number | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw this.error(key, `expected a number, found ${describe(v)}`);
+    if (v < min || v > max) throw this.error(key, `must be between ${min} and ${max}, found ${v}`);
+    return v;
+  }
+
   optionalBoolean(key: string): boolean | undefined {
     const v = this.raw(key);
     if (v === undefined) return undefined;

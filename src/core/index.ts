@@ -33,3 +33,5 @@ export type { Log, LogFn } from './log.ts';
 export { SILENT_LOG } from './log.ts';
 export { DEFAULT_RETRY_BUDGET, DEPOSIT, RetryBudget } from './retry-budget.ts';
 export type { RetryBudgetConfig } from './retry-budget.ts';
+export { constantBackoff, decorrelatedJitteredBackoff, DEFAULT_ACCRUAL_BACKOFF, equalJitteredBackoff } from './backoff.ts';
+export type { Backoff, BackoffSequence } from './backoff.ts';

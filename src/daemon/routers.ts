@@ -26,6 +26,8 @@ export class RunningRouter {
       bindingTimeoutMs: config.bindingTimeoutMs,
       newEndpoint: (address) => new Http1Endpoint(address),
       call: forward,
+      failureAccrual: config.client.failureAccrual,
+      requeueBudget: config.client.requeueBudget,
       log,
     });
     this.dtabs = new DstDtabCache(config.dtab, PARSED_DTABS);

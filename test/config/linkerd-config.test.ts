@@ -46,7 +46,7 @@ describe('linkerd config', () => {
     const c = load(
       'telemetry: [{kind: io.l5d.prometheus}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',
     );
-    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].client', 'routers[0].servers[0].tls']);
+    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].client.loadBalancer.kind', 'routers[0].servers[0].tls']);
   });
 
   test('refusals name the key and line', () => {
@@ -85,5 +85,33 @@ describe('dtabd check', () => {
     const r = run('routers:\n- protocol: http\n');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^-:\d+:\d+: routers\[0\]\.servers: at least one server is required\n$/);
+  });
+});
+
+describe('client block', () => {
+  const router = (client: string): string => `routers:\n- protocol: http\n  client: ${client}\n  servers: [{}]\n`;
+
+  test('failure accrual, backoffs and the requeue budget are read; the rest is listed', () => {
+    const c = load(
+      router(
+        '{failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 3, backoff: {kind: jittered, minMs: 10, maxMs: 100}}, requeueBudget: {minRetriesPerSec: 2, percentCanRetry: 0.5, ttlSecs: 4}, loadBalancer: {kind: ewma, decayTimeMs: 5}, hostConnectionPool: {maxSize: 4}}',
+      ),
+    );
+    const client = c.routers[0]!.client;
+    assert.equal(client.failureAccrual.failures, 3);
+    assert.equal(client.failureAccrual.backoff().next(), 10);
+    assert.deepEqual(client.requeueBudget, { minRetriesPerSec: 2, percentCanRetry: 0.5, ttlMs: 4000 });
+    assert.deepEqual(c.notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.decayTimeMs', 'routers[0].client.hostConnectionPool']);
+    assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.failureAccrual.kind, 'none');
+    assert.deepEqual(load(router('{kind: io.l5d.static, configs: [{prefix: /, failFast: true}]}')).notApplied, ['routers[0].client']);
+  });
+
+  test('refusals name the key', () => {
+    assert.match(refusal(router('{failureAccrual: {kind: sometimes}}')), /client\.failureAccrual\.kind: unknown failure accrual kind/);
+    assert.match(refusal(router('{failureAccrual: {kind: io.l5d.consecutiveFailures, backoff: {kind: jittered, minMs: 10, maxMs: 5}}}')), /backoff\.maxMs: 5 is less than minMs 10/);
+    assert.match(refusal(router('{requeueBudget: {percentCanRetry: 2000}}')), /requeueBudget\.percentCanRetry: must be between 0 and 1000/);
+    assert.match(refusal(router('{loadBalancer: {kind: random}}')), /loadBalancer\.kind: unknown load balancer/);
+    assert.match(refusal(router('{kind: io.l5d.mystery}')), /client\.kind: unknown client kind/);
+    assert.match(refusal(router('{bogus: 1}')), /client\.bogus: unknown key/);
   });
 });

@@ -86,7 +86,7 @@ export class DownstreamConn {
         buf = all.subarray(end);
         this.#begin(head);
         // The body waits until the exchange has an upstream to send it to.
-        if ((this.state as State) === 'body' && (this.exchange as Http1Request | undefined)?.upstream === undefined) {
+        if ((this.state as State) === 'body' && (this.exchange as Http1Request | undefined)?.bodyFlowing !== true) {
           this.#buf = buf.length > 0 ? buf : undefined;
           this.socket.pause();
           return;
@@ -136,6 +136,12 @@ export class DownstreamConn {
     if (pr === undefined || up === undefined) {
       // The exchange ended (an error was answered): the body is read and dropped.
       return this.#skip(buf);
+    }
+    if (!pr.bodyFlowing) {
+      // No connection has opened yet: the body waits for one.
+      this.#buf = this.#buf === undefined ? buf : Buffer.concat([this.#buf, buf]);
+      this.socket.pause();
+      return Buffer.alloc(0);
     }
     let ok = true;
     let rest: Buffer;
@@ -215,6 +221,7 @@ export class DownstreamConn {
   /** The exchange has an upstream connection: the body, if any, may flow. */
   attached(pr: Http1Request): void {
     if (this.exchange !== pr || this.state !== 'body') return;
+    pr.bodyFlowing = true;
     const buf = this.#buf;
     this.#buf = undefined;
     this.socket.resume();

@@ -31,6 +31,8 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   upstreamHead = '';
   /** The whole request body has gone upstream. */
   bodySent = false;
+  /** An upstream connection is open and takes the body (until then it waits, unread). */
+  bodyFlowing = false;
   /** A response head went downstream: failures from now on can only cut the response short. */
   answered = false;
   status = 0;
@@ -88,6 +90,8 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     const o = conn.server.options;
     this.answered = true;
     this.status = head.status;
+    // A 5XX counts against the endpoint (linkerd's default classifier), anything else for it.
+    this.routed?.endpoint.accrual?.record(head.status < 500);
     this.responseLength = rawHeader(head.raw, 'content-length');
     const headers = responseHeaders(head.raw, viaEntry(this.httpVersion), o.clearContext);
     this.#dropBody = o.clearContext && hasL5dErr(head.raw);

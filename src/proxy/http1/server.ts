@@ -195,11 +195,19 @@ export class Http1Server {
     pr.upstream = up;
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);
     up.write(pr.upstreamHead);
-    pr.conn.attached(pr);
+    // The body flows once the connection is open: a connection that never opens has taken
+    // none of it, so the request can go to another endpoint whole.
+    if (up.connected) pr.conn.attached(pr);
+    else up.socket.once('connect', () => pr.conn.attached(pr));
   }
 
   upstreamFailed(pr: Http1Request, error: Error, connected: boolean): void {
     const routed = pr.routed!;
+    // This attempt is over: the endpoint's load and health learn of it now, since the router
+    // may send the request again elsewhere.
+    routed.endpoint.load--;
+    routed.endpoint.accrual?.record(false);
+    pr.routed = undefined;
     let e: ProxyError;
     if (!connected) {
       const s = routed.client.state;

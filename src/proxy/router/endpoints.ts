@@ -3,20 +3,27 @@
 
 import { type Address, addressKey } from '../../dtab/index.ts';
 import type { Endpoint } from './client.ts';
+import { type AccrualCounters, FailureAccrual, type FailureAccrualPolicy } from './failure-accrual.ts';
 
 export class EndpointPool<E extends Endpoint> {
   readonly #make: (address: Address) => E;
   readonly #live = new Map<string, { endpoint: E; refs: number }>();
+  readonly #accrual: FailureAccrualPolicy;
+  /** What failure accrual did across the pool's endpoints. */
+  readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
 
-  constructor(make: (address: Address) => E) {
+  constructor(make: (address: Address) => E, accrual: FailureAccrualPolicy) {
     this.#make = make;
+    this.#accrual = accrual;
   }
 
   acquire(address: Address): E {
     const key = addressKey(address);
     let entry = this.#live.get(key);
     if (entry === undefined) {
-      entry = { endpoint: this.#make(address), refs: 0 };
+      const endpoint = this.#make(address);
+      if (this.#accrual.kind !== 'none') endpoint.accrual = new FailureAccrual(this.#accrual, this.accrualCounters);
+      entry = { endpoint, refs: 0 };
       this.#live.set(key, entry);
     }
     entry.refs++;

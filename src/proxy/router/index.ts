@@ -8,3 +8,5 @@ export { EndpointPool } from './endpoints.ts';
 export { pickBound } from './pick.ts';
 export { Router } from './router.ts';
 export type { EndpointService, Routed, RouterOptions } from './router.ts';
+export { DEFAULT_FAILURE_ACCRUAL, FailureAccrual, NO_FAILURE_ACCRUAL } from './failure-accrual.ts';
+export type { AccrualCounters, AccrualState, FailureAccrualPolicy } from './failure-accrual.ts';

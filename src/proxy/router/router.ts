@@ -6,13 +6,14 @@
 // only a name still binding waits, up to `bindingTimeoutMs`.
 
 import { LRUCache } from 'lru-cache';
-import type { ActivityState, Closable, Log } from '../../core/index.ts';
+import { type ActivityState, type Closable, DEFAULT_RETRY_BUDGET, type Log, type RetryBudgetConfig } from '../../core/index.ts';
 import type { Address, BoundName, NameTree } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
-import { BindingTimeoutError, NamerError, NoBrokersAvailableError } from '../errors.ts';
+import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
 import { ClientNode, type Endpoint } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
+import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy } from './failure-accrual.ts';
 import { pickBound } from './pick.ts';
 
 /** Where one request was sent: what logs, headers and error texts say about it. */
@@ -38,7 +39,19 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly maxClients?: number;
   /** A client unused this long is dropped (linkerd's `idleTtlSecs`, 600 s). */
   readonly clientIdleMs?: number;
+  /** linkerd's `client.failureAccrual` (5 failures in a row, backoff 5 s-300 s). */
+  readonly failureAccrual?: FailureAccrualPolicy;
+  /** linkerd's `client.requeueBudget`: connection failures sent again to another endpoint. */
+  readonly requeueBudget?: RetryBudgetConfig;
   readonly log: Log;
+}
+
+/** Requeues of one request, at most, whatever the budget (Finagle's `maxRequeues`). */
+const MAX_REQUEUES = 25;
+
+/** A failure known to have left nothing written upstream: safe to send elsewhere. */
+function requeueable(e: unknown): boolean {
+  return e instanceof ProxyError && (e.flags & FailureFlags.Retryable) !== 0;
 }
 
 export class Router<E extends Endpoint, Req, Res> implements Closable {
@@ -48,13 +61,17 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   readonly #clients: LRUCache<string, ClientNode<E>>;
   readonly #bindingTimeoutMs: number;
   readonly #call: EndpointService<E, Req, Res>;
+  readonly #requeueBudget: RetryBudgetConfig;
+  /** Requests sent again after a connection failure (linkerd's `retries/requeues`). */
+  requeues = 0;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
     this.bindings = new BindingCache(options.interpreter, options.bindingCache);
-    this.endpoints = new EndpointPool(options.newEndpoint);
+    this.endpoints = new EndpointPool(options.newEndpoint, options.failureAccrual ?? DEFAULT_FAILURE_ACCRUAL);
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
+    this.#requeueBudget = options.requeueBudget ?? DEFAULT_RETRY_BUDGET;
     this.#clients = new LRUCache({
       max: options.maxClients ?? 1000,
       ttl: options.clientIdleMs ?? 600_000,
@@ -72,8 +89,29 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (routed !== undefined) return this.#call(req, routed);
-    return this.#resolveLater(dst).then((r) => this.#call(req, r));
+    if (routed !== undefined) return this.#attempt(req, routed, 0);
+    return this.#resolveLater(dst).then((r) => this.#attempt(req, r, 0));
+  }
+
+  /**
+   * Sends the request to the chosen endpoint. A connection failure (nothing was written) is
+   * sent again to another pick of the same client while its requeue budget allows.
+   */
+  #attempt(req: Req, routed: Routed<E>, requeued: number): Promise<Res> {
+    const client = routed.client;
+    if (requeued === 0) client.requeues.deposit();
+    return this.#call(req, routed).then(undefined, (e: unknown) => {
+      if (!requeueable(e) || requeued >= MAX_REQUEUES || !client.requeues.tryWithdraw()) throw e;
+      let next: Routed<E> | undefined;
+      try {
+        next = this.#endpointOf(routed.dst, routed.bound, client);
+      } catch {
+        throw e;
+      }
+      if (next === undefined) throw e;
+      this.requeues++;
+      return this.#attempt(req, next, requeued + 1);
+    });
   }
 
   /** The routing decision from what is in memory; undefined while something is pending. */
@@ -103,7 +141,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = bound.id.show;
     let client = this.#clients.get(key);
     if (client === undefined || client.bound.addr !== bound.addr) {
-      client = new ClientNode(bound, this.endpoints);
+      client = new ClientNode(bound, this.endpoints, this.#requeueBudget);
       this.#clients.set(key, client);
     }
     return client;

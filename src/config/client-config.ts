@@ -1,0 +1,128 @@
+// A router's `client` block (spec/linkerd.md §5): the parts dtabd applies, read strictly, and
+// the rest reported as not applied yet. `kind: io.l5d.global` (the default) applies to every
+// client; per-prefix `io.l5d.static` configs come later and are reported whole.
+
+import {
+  type Backoff,
+  ConfigReader,
+  constantBackoff,
+  decorrelatedJitteredBackoff,
+  DEFAULT_ACCRUAL_BACKOFF,
+  DEFAULT_RETRY_BUDGET,
+  type RetryBudgetConfig,
+} from '../core/index.ts';
+import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy, NO_FAILURE_ACCRUAL } from '../proxy/index.ts';
+
+export interface ClientConfig {
+  readonly failureAccrual: FailureAccrualPolicy;
+  readonly requeueBudget: RetryBudgetConfig;
+}
+
+export const DEFAULT_CLIENT: ClientConfig = { failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET };
+
+/** Client keys linkerd has whose behaviour dtabd does not apply yet. */
+const CLIENT_LATER = [
+  'requestAttemptTimeoutMs',
+  'hostConnectionPool',
+  'failFast',
+  'clientSession',
+  'socketOptions',
+  'tls',
+  'requestAuthorizers',
+  'forwardClientCert',
+];
+/** Balancers other than p2c come later; until then requests are balanced by p2c. */
+const LATER_BALANCERS = ['ewma', 'aperture', 'heap', 'roundRobin'];
+const MAX_MS = 2 ** 31 - 1;
+
+/** Reads `client` (`raw`, at key path `at`). Throws ConfigError naming the key. */
+export function readClient(raw: unknown, at: string, notApplied: string[]): ClientConfig {
+  if (raw === undefined || raw === null) return DEFAULT_CLIENT;
+  const c = new ConfigReader(raw, at);
+  const kind = c.optionalString('kind') ?? 'io.l5d.global';
+  if (kind === 'io.l5d.static') {
+    c.ignore('configs');
+    notApplied.push(at);
+    return DEFAULT_CLIENT;
+  }
+  if (kind !== 'io.l5d.global') throw c.error('kind', `unknown client kind ${JSON.stringify(kind)}; known: io.l5d.global, io.l5d.static`);
+  const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'), notApplied);
+  const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
+  readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
+  notApplied.push(...c.present(...CLIENT_LATER));
+  c.done();
+  return { failureAccrual, requeueBudget };
+}
+
+function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAccrualPolicy {
+  if (raw === undefined || raw === null) return DEFAULT_FAILURE_ACCRUAL;
+  const r = new ConfigReader(raw, at);
+  const kind = r.string('kind');
+  switch (kind) {
+    case 'none':
+      r.done();
+      return NO_FAILURE_ACCRUAL;
+    case 'io.l5d.consecutiveFailures': {
+      const failures = r.optionalInteger('failures', 1, 1_000_000) ?? 5;
+      const backoff = readBackoff(r.raw('backoff'), r.keyAt('backoff')) ?? DEFAULT_ACCRUAL_BACKOFF;
+      r.done();
+      return { kind, failures, backoff };
+    }
+    case 'io.l5d.successRate':
+    case 'io.l5d.successRateWindowed':
+      // Read whole and reported; consecutive failures stand in until these come.
+      r.ignore('successRate', 'requests', 'window', 'backoff');
+      r.done();
+      notApplied.push(at);
+      return DEFAULT_FAILURE_ACCRUAL;
+    default:
+      throw r.error(
+        'kind',
+        `unknown failure accrual kind ${JSON.stringify(kind)}; known: io.l5d.consecutiveFailures, io.l5d.successRate, io.l5d.successRateWindowed, none`,
+      );
+  }
+}
+
+/** `{kind: constant, ms}` or `{kind: jittered, minMs, maxMs}`. */
+export function readBackoff(raw: unknown, at: string): Backoff | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const r = new ConfigReader(raw, at);
+  const kind = r.string('kind');
+  let backoff: Backoff;
+  if (kind === 'constant') {
+    backoff = constantBackoff(r.optionalInteger('ms', 0, MAX_MS) ?? 0);
+  } else if (kind === 'jittered') {
+    const minMs = r.integer('minMs', 0, MAX_MS);
+    const maxMs = r.integer('maxMs', 0, MAX_MS);
+    if (maxMs < minMs) throw r.error('maxMs', `${maxMs} is less than minMs ${minMs}`);
+    backoff = decorrelatedJitteredBackoff(minMs, maxMs);
+  } else {
+    throw r.error('kind', `unknown backoff kind ${JSON.stringify(kind)}; known: constant, jittered`);
+  }
+  r.done();
+  return backoff;
+}
+
+/** A retry budget block (`minRetriesPerSec`, `percentCanRetry`, `ttlSecs`). */
+export function readBudget(raw: unknown, at: string): RetryBudgetConfig {
+  if (raw === undefined || raw === null) return DEFAULT_RETRY_BUDGET;
+  const r = new ConfigReader(raw, at);
+  const minRetriesPerSec = r.optionalInteger('minRetriesPerSec', 0, 1_000_000) ?? DEFAULT_RETRY_BUDGET.minRetriesPerSec;
+  const percentCanRetry = r.optionalNumber('percentCanRetry', 0, 1000) ?? DEFAULT_RETRY_BUDGET.percentCanRetry;
+  const ttlSecs = r.optionalInteger('ttlSecs', 1, 60 * 60) ?? DEFAULT_RETRY_BUDGET.ttlMs / 1000;
+  r.done();
+  return { minRetriesPerSec, percentCanRetry, ttlMs: ttlSecs * 1000 };
+}
+
+function readBalancer(raw: unknown, at: string, notApplied: string[]): void {
+  if (raw === undefined || raw === null) return;
+  const r = new ConfigReader(raw, at);
+  const kind = r.string('kind');
+  if (kind !== 'p2c' && !LATER_BALANCERS.includes(kind)) {
+    throw r.error('kind', `unknown load balancer ${JSON.stringify(kind)}; known: p2c, ${LATER_BALANCERS.join(', ')}`);
+  }
+  if (kind !== 'p2c') notApplied.push(r.keyAt('kind'));
+  notApplied.push(...r.present('maxEffort', 'decayTimeMs', 'smoothWindowMs', 'lowLoad', 'highLoad', 'minAperture', 'enableProbation'));
+  r.done();
+}
+

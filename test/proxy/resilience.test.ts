@@ -1,0 +1,119 @@
+// Client resilience: failure accrual on its own (virtual time), the balancer never ejecting
+// every endpoint, and end to end through the daemon: a replica that refuses connections is
+// requeued around, and one that answers 500s is taken out and probed back in.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { constantBackoff, equalJitteredBackoff } from '../../src/core/index.ts';
+import { FailureAccrual } from '../../src/proxy/index.ts';
+import { Disco, eventually, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+import { deadPort } from '../support/raw.ts';
+
+describe('failure accrual', () => {
+  test('consecutive failures take an endpoint out; after the backoff one probe decides', () => {
+    let now = 0;
+    const counters = { removals: 0, revivals: 0, probes: 0 };
+    const a = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 3, backoff: constantBackoff(1000) }, counters, () => now);
+    a.record(false);
+    a.record(false);
+    a.record(true);
+    a.record(false);
+    a.record(false);
+    assert.equal(a.state, 'alive');
+    a.record(false);
+    assert.equal(a.state, 'dead');
+    assert.equal(a.available(), false);
+    now = 999;
+    assert.equal(a.available(), false);
+    now = 1000;
+    assert.equal(a.available(), true);
+    assert.equal(a.state, 'probing');
+    assert.equal(a.available(), false, 'one probe at a time');
+    a.record(false);
+    assert.equal(a.state, 'dead');
+    now = 2000;
+    assert.equal(a.available(), true);
+    a.record(true);
+    assert.equal(a.state, 'alive');
+    assert.deepEqual(counters, { removals: 1, revivals: 1, probes: 2 });
+  });
+
+  test('equal-jittered backoff starts at its minimum, grows, and stays under its maximum', () => {
+    const seq = equalJitteredBackoff(5000, 300_000)(() => 0.5);
+    const delays = Array.from({ length: 12 }, () => seq.next());
+    assert.equal(delays[0], 5000);
+    for (let i = 1; i < delays.length; i++) assert.ok(delays[i]! <= 300_000 && delays[i]! >= delays[i - 1]! / 2, String(delays));
+    assert.equal(delays.at(-1), 300_000);
+  });
+});
+
+describe('through the daemon', () => {
+  const disco = new Disco();
+  let good: Upstream;
+  let bad: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    good = await upstream('good');
+    bad = await upstream('bad', (req, res) => {
+      req.resume();
+      res.writeHead(500);
+      res.end('bad');
+    });
+    disco.set('refusing', good.port, await deadPort());
+    disco.set('flaky', good.port, bad.port);
+    disco.set('allbad', bad.port);
+    d = await startDaemon(
+      fsConfig(
+        disco.dir,
+        `  client:
+    failureAccrual:
+      kind: io.l5d.consecutiveFailures
+      failures: 5
+      backoff: {kind: constant, ms: 400}`,
+      ),
+    );
+  });
+  after(async () => {
+    await d.close();
+    await Promise.all([good.close(), bad.close()]);
+    disco.close();
+  });
+
+  test('a replica that refuses connections is requeued around: the caller sees no error', async () => {
+    const router = d.daemon.routers().values().next().value!.router;
+    const before = router.requeues;
+    for (let i = 0; i < 100; i++) {
+      const r = await send(d.port(), { method: i % 2 === 0 ? 'GET' : 'POST', headers: { host: 'refusing' }, body: i % 2 === 0 ? undefined : 'payload' });
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.body, 'good');
+    }
+    assert.ok(router.requeues > before, 'requeues counted');
+    // Five refusals in a row took the dead replica out: most requests never tried it.
+    assert.ok(router.requeues - before <= 20, `${router.requeues - before} requeues`);
+    assert.ok(router.endpoints.accrualCounters.removals >= 1);
+  });
+
+  test('a replica answering 500s is taken out after five, then probed back in after the backoff', async () => {
+    const hitsBad = (): number => bad.seen.length;
+    let failures = 0;
+    for (let i = 0; i < 60; i++) if ((await send(d.port(), { headers: { host: 'flaky' } })).status !== 200) failures++;
+    // Five 500s take it out; until the backoff passes no request goes there.
+    assert.ok(failures >= 5 && failures <= 7, `${failures} failures`);
+    const seen = hitsBad();
+    await new Promise((r) => setTimeout(r, 450));
+    // After the backoff, one probe reaches it (and fails, so it is out again).
+    await eventually(async () => {
+      await send(d.port(), { headers: { host: 'flaky' } });
+      return hitsBad() > seen;
+    }, 3000, 'a probe');
+    assert.equal(hitsBad(), seen + 1);
+  });
+
+  test('when every replica is out, requests still go to them rather than nowhere', async () => {
+    for (let i = 0; i < 12; i++) {
+      const r = await send(d.port(), { headers: { host: 'allbad' } });
+      assert.equal(r.status, 500, `request ${i}: ${r.body}`);
+      assert.equal(r.body, 'bad');
+    }
+  });
+});
