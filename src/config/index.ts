@@ -9,3 +9,5 @@ export { loadLinkerdConfig } from './linkerd-config.ts';
 export type { LinkerdConfig, RouterConfig, ServerConfig } from './linkerd-config.ts';
 export { DEFAULT_CLIENT, readBackoff, readBudget, readClient } from './client-config.ts';
 export type { ClientConfig } from './client-config.ts';
+export { DEFAULT_SERVICE, readService } from './service-config.ts';
+export type { ServiceConfig } from './service-config.ts';

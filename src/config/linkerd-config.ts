@@ -10,6 +10,7 @@ import type { Interpreter } from '../namer/index.ts';
 import { type Identifier, identifierFromConfig } from '../proxy/index.ts';
 import { type ConfigFile, placeError } from './config-file.ts';
 import { type ClientConfig, readClient } from './client-config.ts';
+import { readService, type ServiceConfig } from './service-config.ts';
 import { type NamingOptions, routerInterpreter, type SharedNaming, sharedNaming } from './naming.ts';
 
 export interface ServerConfig {
@@ -40,6 +41,7 @@ export interface RouterConfig {
   readonly httpAccessLog: string | undefined;
   readonly servers: readonly ServerConfig[];
   readonly client: ClientConfig;
+  readonly service: ServiceConfig;
   /** The router's config text and the namers', to tell on reload whether it changed. */
   readonly fingerprint: string;
 }
@@ -62,7 +64,6 @@ const LATER_PROTOCOLS = ['h2', 'thrift', 'thriftmux', 'mux'];
 const ROUTER_LATER = [
   'bindingCache',
   'originator',
-  'service',
   'announcers',
   'httpAccessLogRollPolicy',
   'httpAccessLogAppend',
@@ -156,6 +157,7 @@ function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: 
   const maxErrResponseKB = router.optionalInteger('maxErrResponseKB', 0, 1024 * 1024) ?? 5120;
   const httpAccessLog = router.optionalString('httpAccessLog');
   const client = readClient(router.raw('client'), router.keyAt('client'), notApplied);
+  const service = readService(router.raw('service'), router.keyAt('service'), notApplied);
   notApplied.push(...router.present(...ROUTER_LATER));
   const serverList = router.optionalList('servers');
   if (serverList === undefined || serverList.length === 0) throw router.error('servers', 'at least one server is required');
@@ -175,6 +177,7 @@ function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: 
     httpAccessLog,
     servers,
     client,
+    service,
     fingerprint,
   };
 }

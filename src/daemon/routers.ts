@@ -28,6 +28,7 @@ export class RunningRouter {
       call: forward,
       failureAccrual: config.client.failureAccrual,
       requeueBudget: config.client.requeueBudget,
+      retries: config.service.retries,
       log,
     });
     this.dtabs = new DstDtabCache(config.dtab, PARSED_DTABS);
@@ -52,6 +53,8 @@ export class RunningRouter {
       dtabs: this.dtabs,
       router: this.router,
       accessLog: this.accessLog,
+      classifier: c.service.classifier,
+      totalTimeoutMs: c.service.totalTimeoutMs,
       log: this.#log,
     };
   }

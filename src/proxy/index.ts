@@ -7,3 +7,4 @@ export * from './identifier/index.ts';
 export * from './trace.ts';
 export * from './router/index.ts';
 export * from './http1/index.ts';
+export * from './classifier.ts';

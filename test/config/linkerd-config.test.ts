@@ -76,10 +76,10 @@ describe('dtabd check', () => {
   const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
   const run = (input: string) => spawnSync(process.execPath, [MAIN, 'check', '-'], { input, encoding: 'utf8', timeout: 20_000 });
   test('describes a good config and lists what is not applied yet', () => {
-    const r = run('routers:\n- protocol: http\n  label: out\n  dtab: /svc => /$/inet/127.1/80\n  service: {totalTimeoutMs: 1}\n  servers: [{port: 4140, clearContext: true}]\n');
+    const r = run('routers:\n- protocol: http\n  label: out\n  dtab: /svc => /$/inet/127.1/80\n  originator: true\n  servers: [{port: 4140, clearContext: true}]\n');
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'admin: 127.0.0.1:9990\nrouter out: http on 127.0.0.1:4140 (clearContext); dtab of 1 dentries; interpreter default\n');
-    assert.equal(r.stderr, 'read but not applied yet: routers[0].service\n');
+    assert.equal(r.stderr, 'read but not applied yet: routers[0].originator\n');
   });
   test('a bad config exits 1 with the placed error', () => {
     const r = run('routers:\n- protocol: http\n');
@@ -113,5 +113,29 @@ describe('client block', () => {
     assert.match(refusal(router('{loadBalancer: {kind: random}}')), /loadBalancer\.kind: unknown load balancer/);
     assert.match(refusal(router('{kind: io.l5d.mystery}')), /client\.kind: unknown client kind/);
     assert.match(refusal(router('{bogus: 1}')), /client\.bogus: unknown key/);
+  });
+});
+
+describe('service block', () => {
+  const router = (service: string): string => `routers:\n- protocol: http\n  service: ${service}\n  servers: [{}]\n`;
+
+  test('classifier, retries and the total timeout are read', () => {
+    const s = load(router('{totalTimeoutMs: 500, responseClassifier: {kind: io.l5d.http.retryableIdempotent5XX}, retries: {budget: {percentCanRetry: 0.5}, backoff: {kind: constant, ms: 20}}}')).routers[0]!.service;
+    assert.equal(s.totalTimeoutMs, 500);
+    assert.equal(s.classifierKind, 'io.l5d.http.retryableIdempotent5XX');
+    assert.deepEqual(s.classifier('PUT', 503, false), { success: false, retryable: true });
+    assert.deepEqual(s.classifier('POST', 503, false), { success: false, retryable: false });
+    assert.deepEqual(s.classifier('POST', 503, true), { success: false, retryable: true });
+    assert.deepEqual(s.classifier('GET', 404, false), { success: true, retryable: false });
+    assert.equal(s.retries.budget.percentCanRetry, 0.5);
+    assert.equal(s.retries.backoff().next(), 20);
+    assert.deepEqual(load(router('{kind: io.l5d.static, configs: []}')).notApplied, ['routers[0].service']);
+  });
+
+  test('refusals name the key', () => {
+    assert.match(refusal(router('{responseClassifier: {kind: io.l5d.http.sometimes}}')), /service\.responseClassifier\.kind: unknown response classifier/);
+    assert.match(refusal(router('{retries: {budget: {ttlSecs: 0}}}')), /service\.retries\.budget\.ttlSecs/);
+    assert.match(refusal(router('{retries: {backoff: {kind: linear}}}')), /service\.retries\.backoff\.kind: unknown backoff kind/);
+    assert.match(refusal(router('{totalTimeoutMs: -1}')), /service\.totalTimeoutMs/);
   });
 });

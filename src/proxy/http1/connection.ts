@@ -11,6 +11,9 @@ import type { Http1Server } from './server.ts';
 
 type State = 'head' | 'body' | 'wait' | 'upgraded' | 'closed';
 
+/** Sized request bodies up to this are kept for retries; larger ones are never retried. */
+const RETRY_BODY_LIMIT = 64 * 1024;
+
 export class DownstreamConn {
   readonly socket: Socket;
   readonly server: Http1Server;
@@ -119,6 +122,8 @@ export class DownstreamConn {
     if (head.framing === 'length') {
       this.#left = head.length;
       this.state = 'body';
+      // A small body is kept as it goes, so that a retry can send it again.
+      if (head.length <= RETRY_BODY_LIMIT) pr.bodyCopy = [];
     } else if (head.framing === 'chunked') {
       this.#decoder = new ChunkedDecoder();
       this.state = 'body';
@@ -168,7 +173,9 @@ export class DownstreamConn {
       up.socket.uncork();
     } else {
       const take = Math.min(this.#left, buf.length);
-      ok = up.write(take === buf.length ? buf : buf.subarray(0, take));
+      const slice = take === buf.length ? buf : buf.subarray(0, take);
+      pr.bodyCopy?.push(slice);
+      ok = up.write(slice);
       this.#left -= take;
       rest = buf.subarray(take);
       if (this.#left === 0) this.#bodyDone(pr);

@@ -13,6 +13,8 @@ import type { Head } from './parse.ts';
 import type { Http1Endpoint, ResponseSink, UpstreamConn } from './upstream.ts';
 
 const CRLF = '\r\n';
+const L5D_RETRYABLE = 'l5d-retryable';
+const L5D_SUCCESS_CLASS = 'l5d-success-class';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export class Http1Request implements IdentifyRequest, ResponseSink {
@@ -33,6 +35,11 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   bodySent = false;
   /** An upstream connection is open and takes the body (until then it waits, unread). */
   bodyFlowing = false;
+  /** A copy of a small sized body, kept so that a retry can send it again. */
+  bodyCopy: Buffer[] | undefined = undefined;
+  /** The total timeout passed: the exchange has been answered with 503. */
+  timedOut = false;
+  timer: NodeJS.Timeout | undefined = undefined;
   /** A response head went downstream: failures from now on can only cut the response short. */
   answered = false;
   status = 0;
@@ -75,6 +82,12 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     return e !== undefined && e.toLowerCase() === '100-continue';
   }
 
+  /** The request can be sent again whole: no body, or a small sized one kept in full. */
+  get replayable(): boolean {
+    if (!this.hasBody) return true;
+    return this.bodyCopy !== undefined && this.bodySent;
+  }
+
   get hasBody(): boolean {
     return this.head.framing === 'length' || this.head.framing === 'chunked';
   }
@@ -88,12 +101,20 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   onHead(head: Head): void {
     const conn = this.conn;
     const o = conn.server.options;
+    const verdict = o.classifier(this.method, head.status, rawHeader(head.raw, L5D_RETRYABLE) === 'true');
+    const routed = this.routed;
+    routed?.endpoint.accrual?.record(verdict.success);
+    if (!verdict.success && verdict.retryable && routed !== undefined && this.replayable && routed.attempts.tryRetry()) {
+      // Discarded for a retry: the router routes the request afresh after the backoff.
+      conn.server.discard(this, routed);
+      return;
+    }
     this.answered = true;
     this.status = head.status;
-    // A 5XX counts against the endpoint (linkerd's default classifier), anything else for it.
-    this.routed?.endpoint.accrual?.record(head.status < 500);
     this.responseLength = rawHeader(head.raw, 'content-length');
     const headers = responseHeaders(head.raw, viaEntry(this.httpVersion), o.clearContext);
+    // What the classifier made of the answer, for the caller's own statistics (linkerd writes it).
+    if (!o.clearContext) headers.push(L5D_SUCCESS_CLASS, verdict.success ? '1.0' : '0.0');
     this.#dropBody = o.clearContext && hasL5dErr(head.raw);
     let framing = '';
     const client11 = this.httpVersion === '1.1';

@@ -5,10 +5,11 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../../core/index.ts';
-import { ConnectionFailedError, describeRequest, IdentificationError, ProxyError, ProxyLoopError } from '../errors.ts';
+import { ConnectionFailedError, describeRequest, durationText, IdentificationError, ProxyError, ProxyLoopError } from '../errors.ts';
+import { type ResponseClassifier, retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
-import type { DstDtabCache, Router, Routed } from '../router/index.ts';
+import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import type { AccessLog } from './access-log.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
 import { viaEntry } from './headers.ts';
@@ -36,7 +37,21 @@ export interface Http1ServerOptions {
   readonly dtabs: DstDtabCache;
   readonly router: Http1Router;
   readonly accessLog: AccessLog | undefined;
+  /** linkerd's `service.responseClassifier`. */
+  readonly classifier: ResponseClassifier;
+  /** linkerd's `service.totalTimeoutMs`: the whole request, retries included. */
+  readonly totalTimeoutMs: number | undefined;
   readonly log: Log;
+}
+
+/** The whole request took longer than `totalTimeoutMs` (503). */
+export class TotalTimeoutError extends ProxyError {
+  readonly code = 'L5D_TOTAL_TIMEOUT';
+  readonly status = 503;
+
+  constructor(ms: number, name: string) {
+    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for the request, including retries (if applicable)`);
+  }
 }
 
 /** Rejected past `maxConcurrentRequests` (503). */
@@ -166,6 +181,7 @@ export class Http1Server {
       this.answerError(pr, e);
       return;
     }
+    if (o.totalTimeoutMs !== undefined) pr.timer = setTimeout(timeOut, o.totalTimeoutMs, this, pr, o.totalTimeoutMs);
     o.router.dispatch(pr.dst, pr).then(NOOP, (e: unknown) => this.answerError(pr, e));
   }
 
@@ -186,8 +202,10 @@ export class Http1Server {
 
   /** Puts the request on a connection (a fresh one when `fresh`). */
   send(pr: Http1Request, routed: Routed<Http1Endpoint>, fresh: boolean): void {
-    if (pr.conn.state === 'closed') {
-      // The client left while the request was being routed.
+    if (pr.conn.state === 'closed' || pr.timedOut) {
+      // The client left, or the request timed out, while it was being routed.
+      routed.endpoint.load--;
+      pr.routed = undefined;
       pr.resolve?.();
       return;
     }
@@ -195,6 +213,8 @@ export class Http1Server {
     pr.upstream = up;
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);
     up.write(pr.upstreamHead);
+    // A retry of a request whose body was read whole: the kept copy goes again.
+    if (pr.bodyCopy !== undefined && pr.bodySent) for (const b of pr.bodyCopy) up.write(b);
     // The body flows once the connection is open: a connection that never opens has taken
     // none of it, so the request can go to another endpoint whole.
     if (up.connected) pr.conn.attached(pr);
@@ -208,11 +228,14 @@ export class Http1Server {
     routed.endpoint.load--;
     routed.endpoint.accrual?.record(false);
     pr.routed = undefined;
-    let e: ProxyError;
+    let e: Error;
     if (!connected) {
       const s = routed.client.state;
       const addresses = s.kind === 'bound' ? s.addresses : [routed.endpoint.key];
       e = new ConnectionFailedError(routed.endpoint.key, routed.dst.path, routed.bound.id, addresses, { cause: error });
+    } else if (pr.replayable && retryableWithoutAnswer(this.#options.classifier, pr.method) && routed.attempts.tryRetry()) {
+      // Written, but never answered: sent again when the classifier would retry a 5XX.
+      e = new RetryRequest();
     } else {
       e = new UpstreamError(`${error.message} (${routed.endpoint.key})`, { cause: error });
     }
@@ -220,6 +243,18 @@ export class Http1Server {
     pr.reject = undefined;
     if (reject !== undefined) reject(e);
     else this.answerError(pr, e);
+  }
+
+  /** Drops an answer for a retry: the connection goes (its body unread), the router routes again. */
+  discard(pr: Http1Request, routed: Routed<Http1Endpoint>): void {
+    const up = pr.upstream;
+    pr.upstream = undefined;
+    up?.destroy();
+    routed.endpoint.load--;
+    pr.routed = undefined;
+    const reject = pr.reject;
+    pr.reject = undefined;
+    reject?.(new RetryRequest());
   }
 
   /** Answers a request the router could not carry, with linkerd's status and text. */
@@ -254,6 +289,7 @@ export class Http1Server {
   /** Bookkeeping when an exchange ends, however it ends. */
   finished(pr: Http1Request): void {
     this.#inflight--;
+    if (pr.timer !== undefined) clearTimeout(pr.timer);
     const routed = pr.routed;
     if (routed !== undefined) {
       routed.endpoint.load--;
@@ -311,4 +347,23 @@ function requestHead(pr: Http1Request, routed: Routed<Http1Endpoint>): string {
   let text = `${pr.method} ${pr.uri} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${text}\r\n`;
+}
+
+/** The total timeout of a request passed: cancel what is in flight and answer 503. */
+function timeOut(server: Http1Server, pr: Http1Request, ms: number): void {
+  pr.timer = undefined;
+  if (pr.answered || pr.conn.exchange !== pr) return;
+  pr.timedOut = true;
+  const up = pr.upstream;
+  pr.upstream = undefined;
+  // Cancelled mid-exchange: the connection's state is unknown, so it is not reused.
+  up?.destroy();
+  const routed = pr.routed;
+  if (routed !== undefined) {
+    routed.endpoint.load--;
+    pr.routed = undefined;
+  }
+  pr.reject = undefined;
+  pr.resolve = undefined;
+  server.answerError(pr, new TotalTimeoutError(ms, pr.dst?.path.show ?? 'unspecified'));
 }

@@ -161,6 +161,8 @@ export class UpstreamConn {
         if (head.framing === 'chunked') this.#decoder = new ChunkedDecoder();
         this.#state = 'body';
         sink.onHead(head);
+        // The exchange may have discarded this answer (for a retry) and closed the connection.
+        if (this.#state !== 'body') return;
         if (head.framing === 'none') {
           this.#finish(sink, buf);
           return;

@@ -10,3 +10,5 @@ export { Router } from './router.ts';
 export type { EndpointService, Routed, RouterOptions } from './router.ts';
 export { DEFAULT_FAILURE_ACCRUAL, FailureAccrual, NO_FAILURE_ACCRUAL } from './failure-accrual.ts';
 export type { AccrualCounters, AccrualState, FailureAccrualPolicy } from './failure-accrual.ts';
+export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './retries.ts';
+export type { RetryPolicy } from './retries.ts';

@@ -6,7 +6,7 @@
 // only a name still binding waits, up to `bindingTimeoutMs`.
 
 import { LRUCache } from 'lru-cache';
-import { type ActivityState, type Closable, DEFAULT_RETRY_BUDGET, type Log, type RetryBudgetConfig } from '../../core/index.ts';
+import { type ActivityState, type Closable, DEFAULT_RETRY_BUDGET, type Log, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
 import type { Address, BoundName, NameTree } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
 import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
@@ -15,6 +15,7 @@ import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
 import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy } from './failure-accrual.ts';
 import { pickBound } from './pick.ts';
+import { Attempts, DEFAULT_RETRY_POLICY, RetryRequest, type RetryPolicy } from './retries.ts';
 
 /** Where one request was sent: what logs, headers and error texts say about it. */
 export interface Routed<E extends Endpoint> {
@@ -22,6 +23,8 @@ export interface Routed<E extends Endpoint> {
   readonly bound: BoundName;
   readonly client: ClientNode<E>;
   readonly endpoint: E;
+  /** The request's retries so far, and the way to ask for another. */
+  readonly attempts: Attempts;
 }
 
 /** The endpoint tier: carries a request to the chosen endpoint. */
@@ -43,6 +46,8 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly failureAccrual?: FailureAccrualPolicy;
   /** linkerd's `client.requeueBudget`: connection failures sent again to another endpoint. */
   readonly requeueBudget?: RetryBudgetConfig;
+  /** linkerd's `service.retries`: budget (per service) and backoff. */
+  readonly retries?: RetryPolicy;
   readonly log: Log;
 }
 
@@ -64,6 +69,11 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   readonly #requeueBudget: RetryBudgetConfig;
   /** Requests sent again after a connection failure (linkerd's `retries/requeues`). */
   requeues = 0;
+  /** Requests sent again after a retryable failure (linkerd's `retries/total`). */
+  retries = 0;
+  readonly #retryPolicy: RetryPolicy;
+  /** One retry budget per service (logical name), as linkerd keeps them. */
+  readonly #retryBudgets: LRUCache<string, RetryBudget>;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
@@ -72,6 +82,8 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
     this.#requeueBudget = options.requeueBudget ?? DEFAULT_RETRY_BUDGET;
+    this.#retryPolicy = options.retries ?? DEFAULT_RETRY_POLICY;
+    this.#retryBudgets = new LRUCache({ max: options.maxClients ?? 1000 });
     this.#clients = new LRUCache({
       max: options.maxClients ?? 1000,
       ttl: options.clientIdleMs ?? 600_000,
@@ -83,28 +95,48 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
 
   /** Routes one request. Rejects with a ProxyError when it cannot be routed. */
   dispatch(dst: Dst, req: Req): Promise<Res> {
+    const attempts = new Attempts(this.#budgetOf(dst), this.#retryPolicy);
+    attempts.budget.deposit();
+    return this.#route(dst, req, attempts);
+  }
+
+  #budgetOf(dst: Dst): RetryBudget {
+    const key = dst.path.show;
+    let b = this.#retryBudgets.get(key);
+    if (b === undefined) this.#retryBudgets.set(key, (b = new RetryBudget(this.#retryPolicy.budget)));
+    return b;
+  }
+
+  #route(dst: Dst, req: Req, attempts: Attempts): Promise<Res> {
     let routed: Routed<E> | undefined;
     try {
-      routed = this.#resolveNow(dst);
+      routed = this.#resolveNow(dst, attempts);
     } catch (e) {
       return Promise.reject(e);
     }
     if (routed !== undefined) return this.#attempt(req, routed, 0);
-    return this.#resolveLater(dst).then((r) => this.#attempt(req, r, 0));
+    return this.#resolveLater(dst, attempts).then((r) => this.#attempt(req, r, 0));
   }
 
   /**
    * Sends the request to the chosen endpoint. A connection failure (nothing was written) is
-   * sent again to another pick of the same client while its requeue budget allows.
+   * sent again to another pick of the same client while its requeue budget allows; a retry the
+   * protocol asked for waits its backoff and is routed afresh.
    */
   #attempt(req: Req, routed: Routed<E>, requeued: number): Promise<Res> {
     const client = routed.client;
     if (requeued === 0) client.requeues.deposit();
     return this.#call(req, routed).then(undefined, (e: unknown) => {
+      if (e instanceof RetryRequest) {
+        this.retries++;
+        const delay = routed.attempts.nextDelay();
+        if (delay <= 0) return this.#route(routed.dst, req, routed.attempts);
+        return new Promise<void>((r) => setTimeout(r, delay)).then(() => this.#route(routed.dst, req, routed.attempts));
+      }
       if (!requeueable(e) || requeued >= MAX_REQUEUES || !client.requeues.tryWithdraw()) throw e;
       let next: Routed<E> | undefined;
       try {
-        next = this.#endpointOf(routed.dst, routed.bound, client);
+        next = this.#endpointOf(routed.dst, routed.bound, client, routed.attempts);
       } catch {
         throw e;
       }
@@ -115,12 +147,12 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   }
 
   /** The routing decision from what is in memory; undefined while something is pending. */
-  #resolveNow(dst: Dst): Routed<E> | undefined {
+  #resolveNow(dst: Dst, attempts: Attempts): Routed<E> | undefined {
     const state = this.bindings.get(dst.dtabs.full, dst.path).sample();
     const bound = this.#boundOf(dst, state);
     if (bound === undefined) return undefined;
     const client = this.#client(bound);
-    return this.#endpointOf(dst, bound, client);
+    return this.#endpointOf(dst, bound, client, attempts);
   }
 
   #boundOf(dst: Dst, state: ActivityState<NameTree<BoundName>>): BoundName | undefined {
@@ -147,7 +179,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     return client;
   }
 
-  #endpointOf(dst: Dst, bound: BoundName, client: ClientNode<E>): Routed<E> | undefined {
+  #endpointOf(dst: Dst, bound: BoundName, client: ClientNode<E>, attempts: Attempts): Routed<E> | undefined {
     const s = client.state;
     switch (s.kind) {
       case 'pending':
@@ -159,13 +191,13 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       case 'bound': {
         const endpoint = client.pick(s.endpoints);
         if (endpoint === undefined) throw new NoBrokersAvailableError(dst.path, dst.dtabs.base, dst.dtabs.local);
-        return { dst, bound, client, endpoint };
+        return { dst, bound, client, endpoint, attempts };
       }
     }
   }
 
   /** Waits for the binding and then the addresses, both within one `bindingTimeoutMs`. */
-  #resolveLater(dst: Dst): Promise<Routed<E>> {
+  #resolveLater(dst: Dst, attempts: Attempts): Promise<Routed<E>> {
     return new Promise<Routed<E>>((resolve, reject) => {
       const activity = this.bindings.get(dst.dtabs.full, dst.path);
       let bindingSub: Closable | undefined;
@@ -193,7 +225,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
           const bound = this.#boundOf(dst, activity.sample());
           if (bound === undefined) return;
           const client = this.#client(bound);
-          r = this.#endpointOf(dst, bound, client);
+          r = this.#endpointOf(dst, bound, client, attempts);
           // Bound, but the addresses are not known yet: wait for them too.
           if (r === undefined) clientSub = client.whenSettled(attempt);
         } catch (e) {

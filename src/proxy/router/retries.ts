@@ -1,0 +1,48 @@
+// Retries of one request (linkerd's `service.retries`): each retry is taken from the service's
+// budget, waits its backoff, and is routed afresh (another endpoint, or a changed binding).
+// The protocol decides when an answer is a retryable failure and asks here whether it may.
+
+import { type Backoff, type BackoffSequence, constantBackoff, DEFAULT_RETRY_BUDGET, type RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
+
+export interface RetryPolicy {
+  readonly budget: RetryBudgetConfig;
+  readonly backoff: Backoff;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { budget: DEFAULT_RETRY_BUDGET, backoff: constantBackoff(0) };
+
+/** Retries of one request at most, whatever the budget. */
+export const MAX_RETRIES = 25;
+
+/** A protocol's signal that the answer was discarded for a retry the budget allowed. */
+export class RetryRequest extends Error {
+  constructor() {
+    super('retry');
+  }
+}
+
+/** The retry state of one request. */
+export class Attempts {
+  readonly budget: RetryBudget;
+  readonly #policy: RetryPolicy;
+  retries = 0;
+  #backoff: BackoffSequence | undefined = undefined;
+
+  constructor(budget: RetryBudget, policy: RetryPolicy) {
+    this.budget = budget;
+    this.#policy = policy;
+  }
+
+  /** Takes a retry from the budget, or says no (and takes nothing). */
+  tryRetry(): boolean {
+    if (this.retries >= MAX_RETRIES || !this.budget.tryWithdraw()) return false;
+    this.retries++;
+    return true;
+  }
+
+  /** How long to wait before the retry just taken. */
+  nextDelay(): number {
+    this.#backoff ??= this.#policy.backoff();
+    return this.#backoff.next();
+  }
+}

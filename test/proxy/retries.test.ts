@@ -1,0 +1,128 @@
+// Retries end to end (spec/linkerd.md §5): classifiers decide what is retried, the budget bounds
+// how much, retries are routed afresh with the body sent again, and totalTimeoutMs ends it all.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+
+/** An upstream answering 500 with the body it read. */
+function failing(name: string): Promise<Upstream> {
+  return upstream(name, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      res.writeHead(500, { 'x-body': body });
+      res.end(`${name} failed`);
+    });
+  });
+}
+
+function daemonWith(disco: Disco, service: string, client = ''): Promise<RunningDaemon> {
+  return startDaemon(fsConfig(disco.dir, `  service:\n${service}${client === '' ? '' : `\n  client:\n${client}`}`));
+}
+
+describe('retries', () => {
+  const disco = new Disco();
+  let good: Upstream;
+  let bad: Upstream;
+  let bad2: Upstream;
+  let hang: Upstream;
+  const daemons: RunningDaemon[] = [];
+  before(async () => {
+    good = await upstream('good', (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => res.end(`good:${body}`));
+    });
+    bad = await failing('bad');
+    bad2 = await failing('bad2');
+    hang = await upstream('hang', () => {});
+    disco.set('mixed', good.port, bad.port);
+    disco.set('down', bad.port, bad2.port);
+    disco.set('hang', hang.port);
+  });
+  after(async () => {
+    for (const d of daemons) await d.close();
+    await Promise.all([good.close(), bad.close(), bad2.close(), hang.close()]);
+    disco.close();
+  });
+
+  test('retryableRead5XX: a replica answering 500 costs the caller nothing; it is taken out', async () => {
+    const d = await daemonWith(disco, '    responseClassifier: {kind: io.l5d.http.retryableRead5XX}', '    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 3, backoff: {kind: constant, ms: 60000}}');
+    daemons.push(d);
+    const badBefore = bad.seen.length;
+    for (let i = 0; i < 60; i++) {
+      const r = await send(d.port(), { headers: { host: 'mixed' } });
+      assert.equal(r.status, 200, `request ${i}`);
+      assert.equal(r.headers['l5d-success-class'], '1.0');
+    }
+    // Three 500s took it out; the rest went to the good replica.
+    assert.ok(bad.seen.length - badBefore <= 3, `${bad.seen.length - badBefore} requests reached the failing replica`);
+  });
+
+  test('the default classifier retries nothing: a GET gets its 500 and l5d-success-class 0.0', async () => {
+    const d = await daemonWith(disco, '    totalTimeoutMs: 10000', '    failureAccrual: {kind: none}');
+    daemons.push(d);
+    const before = bad.seen.length + bad2.seen.length;
+    const r = await send(d.port(), { method: 'GET', headers: { host: 'down' } });
+    assert.equal(r.status, 500);
+    assert.equal(r.headers['l5d-success-class'], '0.0');
+    assert.equal(bad.seen.length + bad2.seen.length - before, 1);
+  });
+
+  test('a retry storm is impossible: with every replica failing, retries stay within the budget', async () => {
+    const d = await daemonWith(
+      disco,
+      '    responseClassifier: {kind: io.l5d.http.retryableAll5XX}\n    retries: {budget: {minRetriesPerSec: 0, percentCanRetry: 0.2, ttlSecs: 60}}',
+      '    failureAccrual: {kind: none}',
+    );
+    daemons.push(d);
+    const before = bad.seen.length + bad2.seen.length;
+    const t0 = Date.now();
+    for (let i = 0; i < 100; i++) {
+      const r = await send(d.port(), { method: 'POST', headers: { host: 'down' }, body: `n${i}` });
+      assert.equal(r.status, 500);
+    }
+    const attempts = bad.seen.length + bad2.seen.length - before;
+    // 100 requests and at most 20 % more.
+    assert.ok(attempts >= 100 && attempts <= 120, `${attempts} attempts`);
+    assert.ok(Date.now() - t0 < 5000);
+    const router = d.daemon.routers().values().next().value!.router;
+    assert.equal(router.retries, attempts - 100);
+  });
+
+  test('a retried POST sends its body again, to another replica', async () => {
+    const d = await daemonWith(disco, '    responseClassifier: {kind: io.l5d.http.retryableAll5XX}', '    failureAccrual: {kind: none}');
+    daemons.push(d);
+    for (let i = 0; i < 20; i++) {
+      const r = await send(d.port(), { method: 'POST', headers: { host: 'mixed' }, body: `payload-${i}` });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, `good:payload-${i}`);
+    }
+    for (const s of bad.seen.slice(-5)) assert.equal(s.method, 'POST');
+  });
+
+  test('totalTimeoutMs answers 503 in linkerd words and cancels the attempt; retries never run past it', async () => {
+    const d = await daemonWith(disco, '    totalTimeoutMs: 300\n    responseClassifier: {kind: io.l5d.http.retryableAll5XX}');
+    daemons.push(d);
+    const t0 = Date.now();
+    const r = await send(d.port(), { headers: { host: 'hang' } });
+    const took = Date.now() - t0;
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'exceeded 300.milliseconds to /svc/hang while waiting for a response for the request, including retries (if applicable)');
+    assert.ok(took >= 290 && took < 2000, `${took} ms`);
+    // A failing service with a retry backoff longer than the timeout: answered at the timeout.
+    const d2 = await daemonWith(
+      disco,
+      '    totalTimeoutMs: 400\n    responseClassifier: {kind: io.l5d.http.retryableAll5XX}\n    retries: {backoff: {kind: constant, ms: 150}}',
+      '    failureAccrual: {kind: none}',
+    );
+    daemons.push(d2);
+    const before = bad.seen.length + bad2.seen.length;
+    const t1 = Date.now();
+    const r2 = await send(d2.port(), { headers: { host: 'down' } });
+    assert.equal(r2.status, 503);
+    assert.ok(Date.now() - t1 < 1000);
+    assert.ok(bad.seen.length + bad2.seen.length - before <= 4, 'no retry after the timeout');
+  });
+});
