@@ -16,13 +16,14 @@ import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy, NO_FAILURE_ACCRUAL 
 export interface ClientConfig {
   readonly failureAccrual: FailureAccrualPolicy;
   readonly requeueBudget: RetryBudgetConfig;
+  /** One attempt's time to its response head; undefined for none. */
+  readonly requestAttemptTimeoutMs: number | undefined;
 }
 
-export const DEFAULT_CLIENT: ClientConfig = { failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET };
+export const DEFAULT_CLIENT: ClientConfig = { failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET, requestAttemptTimeoutMs: undefined };
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
 const CLIENT_LATER = [
-  'requestAttemptTimeoutMs',
   'hostConnectionPool',
   'failFast',
   'clientSession',
@@ -49,9 +50,10 @@ export function readClient(raw: unknown, at: string, notApplied: string[]): Clie
   const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'), notApplied);
   const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
   readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
+  const requestAttemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
   notApplied.push(...c.present(...CLIENT_LATER));
   c.done();
-  return { failureAccrual, requeueBudget };
+  return { failureAccrual, requeueBudget, requestAttemptTimeoutMs };
 }
 
 function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAccrualPolicy {

@@ -55,6 +55,7 @@ export class RunningRouter {
       accessLog: this.accessLog,
       classifier: c.service.classifier,
       totalTimeoutMs: c.service.totalTimeoutMs,
+      attemptTimeoutMs: c.client.requestAttemptTimeoutMs,
       log: this.#log,
     };
   }

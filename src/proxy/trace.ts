@@ -77,3 +77,10 @@ export function strictestDeadline(values: readonly string[] | undefined): string
   }
   return best === undefined ? undefined : `${best.ts} ${best.dl}`;
 }
+
+/** Milliseconds left until the deadline of an `l5d-ctx-deadline` value (negative once past). */
+export function deadlineRemainingMs(value: string, nowMs: number = Date.now()): number {
+  const m = DEADLINE.exec(value);
+  if (m === null) return Infinity;
+  return Number(BigInt(m[2]!) / 1_000_000n) - nowMs;
+}

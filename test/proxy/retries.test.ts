@@ -126,3 +126,50 @@ describe('retries', () => {
     assert.ok(bad.seen.length + bad2.seen.length - before <= 4, 'no retry after the timeout');
   });
 });
+
+describe('attempt timeouts and deadlines', () => {
+  const disco = new Disco();
+  let good: Upstream;
+  let hang: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    good = await upstream('good');
+    hang = await upstream('hang', () => {});
+    disco.set('mixed', good.port, hang.port);
+    disco.set('hang', hang.port);
+    d = await startDaemon(
+      fsConfig(disco.dir, `  client:\n    requestAttemptTimeoutMs: 200\n    failureAccrual: {kind: none}\n  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}`),
+    );
+  });
+  after(async () => {
+    await d.close();
+    await Promise.all([good.close(), hang.close()]);
+    disco.close();
+  });
+
+  test('a replica that accepts and then hangs is timed out per attempt, and the retry goes elsewhere', async () => {
+    for (let i = 0; i < 10; i++) {
+      const t0 = Date.now();
+      const r = await send(d.port(), { headers: { host: 'mixed' } });
+      assert.equal(r.status, 200);
+      assert.ok(Date.now() - t0 < 1500);
+    }
+    const r = await send(d.port(), { method: 'POST', headers: { host: 'hang' }, body: 'x' });
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'exceeded 200.milliseconds to /svc/hang while waiting for a response for an individual request, excluding retries');
+  });
+
+  test('a request whose deadline has passed is not sent; a near one bounds the wait', async () => {
+    const before = good.seen.length;
+    const past = `${BigInt(Date.now() - 2000) * 1_000_000n} ${BigInt(Date.now() - 1000) * 1_000_000n}`;
+    const r = await send(d.port(), { headers: { host: 'mixed', 'l5d-ctx-deadline': past } });
+    assert.equal(r.status, 503);
+    assert.match(r.body, /exceeded the request deadline/);
+    assert.equal(good.seen.length, before);
+    const soon = `${BigInt(Date.now()) * 1_000_000n} ${BigInt(Date.now() + 100) * 1_000_000n}`;
+    const t0 = Date.now();
+    const r2 = await send(d.port(), { method: 'POST', headers: { host: 'hang', 'l5d-ctx-deadline': soon }, body: 'x' });
+    assert.equal(r2.status, 503);
+    assert.ok(Date.now() - t0 < 190, 'the deadline, not the attempt timeout, ended it');
+  });
+});

@@ -2,7 +2,7 @@
 // connection of the chosen endpoint with the router's headers (spec/linkerd.md §6) added.
 
 import type { Routed } from '../router/index.ts';
-import { nextTrace, readTrace, strictestDeadline, writeTrace } from '../trace.ts';
+import { nextTrace, readTrace, writeTrace } from '../trace.ts';
 import { viaEntry } from './headers.ts';
 import type { Http1Request } from './request.ts';
 import type { Http1Endpoint } from './upstream.ts';
@@ -21,8 +21,7 @@ export function upstreamHeaders(pr: Http1Request, routed: Routed<Http1Endpoint>)
   if (!routed.bound.residual.isEmpty) out.push('l5d-dst-residual', routed.bound.residual.show);
   const trace = nextTrace(readTrace(h.trace));
   out.push('l5d-ctx-trace', writeTrace(trace), 'l5d-reqid', trace.traceId);
-  const deadline = strictestDeadline(h.deadline);
-  if (deadline !== undefined) out.push('l5d-ctx-deadline', deadline);
+  if (pr.deadline !== undefined) out.push('l5d-ctx-deadline', pr.deadline);
   if (dst.dtabs.ctxHeader !== undefined) out.push('l5d-ctx-dtab', dst.dtabs.ctxHeader);
   const via = viaEntry(pr.httpVersion);
   out.push('via', h.via === undefined ? via : `${h.via}, ${via}`);

@@ -40,6 +40,10 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   /** The total timeout passed: the exchange has been answered with 503. */
   timedOut = false;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** The current attempt's timeout (`requestAttemptTimeoutMs`). */
+  attemptTimer: NodeJS.Timeout | undefined = undefined;
+  /** The strictest `l5d-ctx-deadline` received, sent on as it is. */
+  deadline: string | undefined = undefined;
   /** A response head went downstream: failures from now on can only cut the response short. */
   answered = false;
   status = 0;
@@ -99,6 +103,10 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   }
 
   onHead(head: Head): void {
+    if (this.attemptTimer !== undefined) {
+      clearTimeout(this.attemptTimer);
+      this.attemptTimer = undefined;
+    }
     const conn = this.conn;
     const o = conn.server.options;
     const verdict = o.classifier(this.method, head.status, rawHeader(head.raw, L5D_RETRYABLE) === 'true');
@@ -171,6 +179,10 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
 
   onError(error: Error, connected: boolean, answered: boolean): void {
     this.#flush();
+    if (this.attemptTimer !== undefined) {
+      clearTimeout(this.attemptTimer);
+      this.attemptTimer = undefined;
+    }
     const up = this.upstream;
     this.upstream = undefined;
     if (this.answered) {

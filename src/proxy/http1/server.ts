@@ -10,6 +10,7 @@ import { type ResponseClassifier, retryableWithoutAnswer } from '../classifier.t
 import type { Identifier } from '../identifier/index.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
+import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
 import { viaEntry } from './headers.ts';
@@ -41,7 +42,29 @@ export interface Http1ServerOptions {
   readonly classifier: ResponseClassifier;
   /** linkerd's `service.totalTimeoutMs`: the whole request, retries included. */
   readonly totalTimeoutMs: number | undefined;
+  /** linkerd's `client.requestAttemptTimeoutMs`: one attempt, until its response head. */
+  readonly attemptTimeoutMs: number | undefined;
   readonly log: Log;
+}
+
+/** The caller's deadline (`l5d-ctx-deadline`) passed before the answer (503). */
+export class DeadlineExceededError extends ProxyError {
+  readonly code = 'L5D_DEADLINE';
+  readonly status = 503;
+
+  constructor(name: string) {
+    super(`exceeded the request deadline set by the caller (l5d-ctx-deadline) for ${name}`);
+  }
+}
+
+/** One attempt took longer than `requestAttemptTimeoutMs` (503). */
+export class AttemptTimeoutError extends ProxyError {
+  readonly code = 'L5D_ATTEMPT_TIMEOUT';
+  readonly status = 503;
+
+  constructor(ms: number, name: string) {
+    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for an individual request, excluding retries`);
+  }
 }
 
 /** The whole request took longer than `totalTimeoutMs` (503). */
@@ -181,7 +204,22 @@ export class Http1Server {
       this.answerError(pr, e);
       return;
     }
-    if (o.totalTimeoutMs !== undefined) pr.timer = setTimeout(timeOut, o.totalTimeoutMs, this, pr, o.totalTimeoutMs);
+    pr.deadline = strictestDeadline(pr.headers.deadline);
+    let left = o.totalTimeoutMs ?? Infinity;
+    let byDeadline = false;
+    if (pr.deadline !== undefined) {
+      const remaining = deadlineRemainingMs(pr.deadline);
+      if (remaining <= 0) {
+        // The caller has given up already: nothing is sent.
+        this.answerError(pr, new DeadlineExceededError(pr.dst.path.show));
+        return;
+      }
+      if (remaining < left) {
+        left = remaining;
+        byDeadline = true;
+      }
+    }
+    if (left !== Infinity) pr.timer = setTimeout(timeOut, left, this, pr, byDeadline ? -1 : left);
     o.router.dispatch(pr.dst, pr).then(NOOP, (e: unknown) => this.answerError(pr, e));
   }
 
@@ -215,6 +253,8 @@ export class Http1Server {
     up.write(pr.upstreamHead);
     // A retry of a request whose body was read whole: the kept copy goes again.
     if (pr.bodyCopy !== undefined && pr.bodySent) for (const b of pr.bodyCopy) up.write(b);
+    const attemptMs = this.#options.attemptTimeoutMs;
+    if (attemptMs !== undefined && pr.headers.upgrade === undefined) pr.attemptTimer = setTimeout(attemptTimedOut, attemptMs, this, pr, attemptMs);
     // The body flows once the connection is open: a connection that never opens has taken
     // none of it, so the request can go to another endpoint whole.
     if (up.connected) pr.conn.attached(pr);
@@ -243,6 +283,20 @@ export class Http1Server {
     pr.reject = undefined;
     if (reject !== undefined) reject(e);
     else this.answerError(pr, e);
+  }
+
+  /** An attempt ended without an answer (its timeout): retried when allowed, else answered with `error`. */
+  attemptFailed(pr: Http1Request, error: ProxyError): void {
+    const routed = pr.routed;
+    if (routed === undefined) return;
+    routed.endpoint.load--;
+    routed.endpoint.accrual?.record(false);
+    pr.routed = undefined;
+    const retry = pr.replayable && retryableWithoutAnswer(this.#options.classifier, pr.method) && routed.attempts.tryRetry();
+    const reject = pr.reject;
+    pr.reject = undefined;
+    if (reject !== undefined) reject(retry ? new RetryRequest() : error);
+    else this.answerError(pr, error);
   }
 
   /** Drops an answer for a retry: the connection goes (its body unread), the router routes again. */
@@ -290,6 +344,7 @@ export class Http1Server {
   finished(pr: Http1Request): void {
     this.#inflight--;
     if (pr.timer !== undefined) clearTimeout(pr.timer);
+    if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
     const routed = pr.routed;
     if (routed !== undefined) {
       routed.endpoint.load--;
@@ -365,5 +420,16 @@ function timeOut(server: Http1Server, pr: Http1Request, ms: number): void {
   }
   pr.reject = undefined;
   pr.resolve = undefined;
-  server.answerError(pr, new TotalTimeoutError(ms, pr.dst?.path.show ?? 'unspecified'));
+  const name = pr.dst?.path.show ?? 'unspecified';
+  server.answerError(pr, ms < 0 ? new DeadlineExceededError(name) : new TotalTimeoutError(ms, name));
+}
+
+/** One attempt's timeout passed before its answer: it counts as a failure, and may be retried. */
+function attemptTimedOut(server: Http1Server, pr: Http1Request, ms: number): void {
+  pr.attemptTimer = undefined;
+  if (pr.answered || pr.conn.exchange !== pr) return;
+  const up = pr.upstream;
+  pr.upstream = undefined;
+  up?.destroy();
+  server.attemptFailed(pr, new AttemptTimeoutError(ms, pr.dst?.path.show ?? 'unspecified'));
 }
