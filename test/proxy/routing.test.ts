@@ -85,17 +85,19 @@ describe('routing by name', () => {
   });
 
   test('other l5d-ctx-* headers are forwarded; the trace continues under the caller', async () => {
+    // Deadlines an hour away, in nanoseconds: the strictest goes on.
+    const FAR = BigInt(Date.now() + 3_600_000) * 1_000_000n;
     const parent = Buffer.alloc(32);
     parent.write('00000000000000aa', 0, 'hex');
     parent.write('00000000000000bb', 8, 'hex');
     parent.write('00000000000000cc', 16, 'hex');
     await send(d.port(), {
-      headers: { host: 'web', 'l5d-ctx-custom': 'x', 'l5d-ctx-trace': parent.toString('base64'), 'l5d-sample': '1.0', 'l5d-ctx-deadline': '100 2000, 150 1000' },
+      headers: { host: 'web', 'l5d-ctx-custom': 'x', 'l5d-ctx-trace': parent.toString('base64'), 'l5d-sample': '1.0', 'l5d-ctx-deadline': `100 ${FAR + 2000n}, 150 ${FAR + 1000n}` },
     });
     const got = web.seen.at(-1)!.headers;
     assert.equal(got['l5d-ctx-custom'], 'x');
     assert.equal(got['l5d-sample'], undefined);
-    assert.equal(got['l5d-ctx-deadline'], '150 1000');
+    assert.equal(got['l5d-ctx-deadline'], `150 ${FAR + 1000n}`);
     const t = readTrace(String(got['l5d-ctx-trace']))!;
     assert.equal(t.traceId, '00000000000000cc');
     assert.equal(t.parentId, '00000000000000aa');
