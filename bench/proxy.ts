@@ -19,6 +19,7 @@
 //   npm run bench:proxy -- --duration 5              seconds per measured run (default 10)
 //   npm run bench:proxy -- --rounds 5                saturation rounds (default 3)
 //   npm run bench:proxy -- --rates 2000              paced rates (default 2000,5000; none for none)
+//   npm run bench:proxy -- --modules on|off          dtabd's resilience modules (support/launchers.ts)
 //   npm run bench:proxy -- --proxy CMD [--label L]   measure CMD in dtabd's place
 //   npm run bench:proxy -- --stand-in CMD            measure CMD if `dtabd run` does not answer
 //
@@ -37,7 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMs, machineBusyMs, memory, onPath, ownCpuMs, sampleRss, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, type WrkScripts, wrk, writeScripts } from './support/wrk.ts';
-import { commandLine, dtabdConfig, dtabdRun, type Launcher, type ProxySetup, scriptName } from './support/launchers.ts';
+import { commandLine, dtabdConfig, dtabdRun, type Launcher, type Modules, type ProxySetup, scriptName } from './support/launchers.ts';
 import { nginxConfig, startNginx } from './support/nginx.ts';
 
 const BODY = 'hello, world\n';
@@ -50,6 +51,7 @@ const OTHER_CPU_WARNING = 5;
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    modules: { type: 'string', default: 'default' },
     only: { type: 'string', default: 'direct,nginx,dtabd' },
     rates: { type: 'string', default: '2000,5000' },
     proxy: { type: 'string' },
@@ -59,6 +61,8 @@ const { values: flags } = parseArgs({
   },
 });
 const SECONDS = Number(flags.duration);
+if (!['default', 'off', 'on'].includes(flags.modules)) throw new Error(`--modules: default, off or on, not ${flags.modules}`);
+const MODULES = flags.modules as Modules;
 if (!(SECONDS > 0)) throw new Error('--duration takes a number of seconds');
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
 for (const o of ONLY) if (!['direct', 'nginx', 'dtabd'].includes(o)) throw new Error(`--only: unknown path ${o}`);
@@ -340,7 +344,7 @@ async function main(): Promise<void> {
 
     if (ONLY.has('dtabd')) {
       const port = await freePort();
-      const config = dtabdConfig(tmp, port, await freePort(), upstreamPort);
+      const config = dtabdConfig(tmp, port, await freePort(), upstreamPort, MODULES);
       const setup: ProxySetup = { tmp, port, upstreamPort, config };
       const candidates: Launcher[] =
         flags.proxy !== undefined

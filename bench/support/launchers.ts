@@ -68,7 +68,23 @@ export function scriptName(template: string): string {
   return basename(words.find((w) => /\.(ts|js|mjs)$/.test(w)) ?? words[0]!);
 }
 
-export function dtabdConfig(tmp: string, port: number, adminPort: number, upstreamPort: number): string {
+/**
+ * The resilience modules in dtabd's router: `default` leaves linkerd's defaults (consecutive
+ * failure accrual, requeues, the default classifier); `off` turns accrual off; `on` adds
+ * retries under `retryableRead5XX` with a budget, a total and a per-attempt timeout.
+ */
+export type Modules = 'default' | 'off' | 'on';
+
+const MODULES: Record<Modules, string> = {
+  default: '',
+  off: '  client:\n    failureAccrual: {kind: none}\n',
+  on:
+    '  client:\n    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 5}\n    requestAttemptTimeoutMs: 10000\n' +
+    '  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}\n' +
+    '    retries: {budget: {minRetriesPerSec: 10, percentCanRetry: 0.2, ttlSecs: 10}}\n    totalTimeoutMs: 10000\n',
+};
+
+export function dtabdConfig(tmp: string, port: number, adminPort: number, upstreamPort: number, modules: Modules = 'default'): string {
   const disco = join(tmp, 'disco');
   mkdirSync(disco, { recursive: true });
   writeFileSync(join(disco, 'web'), `127.0.0.1 ${upstreamPort}\n`);
@@ -82,7 +98,7 @@ namers:
 routers:
 - protocol: http
   dtab: /svc => /#/io.l5d.fs
-  servers:
+${MODULES[modules]}  servers:
   - port: ${port}
 `,
   );
