@@ -11,16 +11,24 @@ import {
   DEFAULT_RETRY_BUDGET,
   type RetryBudgetConfig,
 } from '../core/index.ts';
-import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy, NO_FAILURE_ACCRUAL } from '../proxy/index.ts';
+import {
+  type BalancerKind,
+  type BalancerPolicy,
+  DEFAULT_BALANCER,
+  DEFAULT_FAILURE_ACCRUAL,
+  type FailureAccrualPolicy,
+  NO_FAILURE_ACCRUAL,
+} from '../proxy/index.ts';
 
 export interface ClientConfig {
+  readonly balancer: BalancerPolicy;
   readonly failureAccrual: FailureAccrualPolicy;
   readonly requeueBudget: RetryBudgetConfig;
   /** One attempt's time to its response head; undefined for none. */
   readonly requestAttemptTimeoutMs: number | undefined;
 }
 
-export const DEFAULT_CLIENT: ClientConfig = { failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET, requestAttemptTimeoutMs: undefined };
+export const DEFAULT_CLIENT: ClientConfig = { balancer: DEFAULT_BALANCER, failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET, requestAttemptTimeoutMs: undefined };
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
 const CLIENT_LATER = [
@@ -32,8 +40,9 @@ const CLIENT_LATER = [
   'requestAuthorizers',
   'forwardClientCert',
 ];
-/** Balancers other than p2c come later; until then requests are balanced by p2c. */
-const LATER_BALANCERS = ['ewma', 'aperture', 'heap', 'roundRobin'];
+const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin'];
+/** Aperture comes later; until then its requests are balanced by p2c. */
+const LATER_BALANCERS = ['aperture'];
 const MAX_MS = 2 ** 31 - 1;
 
 /** Reads `client` (`raw`, at key path `at`). Throws ConfigError naming the key. */
@@ -49,11 +58,11 @@ export function readClient(raw: unknown, at: string, notApplied: string[]): Clie
   if (kind !== 'io.l5d.global') throw c.error('kind', `unknown client kind ${JSON.stringify(kind)}; known: io.l5d.global, io.l5d.static`);
   const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'), notApplied);
   const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
-  readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
+  const balancer = readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
   const requestAttemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
   notApplied.push(...c.present(...CLIENT_LATER));
   c.done();
-  return { failureAccrual, requeueBudget, requestAttemptTimeoutMs };
+  return { balancer, failureAccrual, requeueBudget, requestAttemptTimeoutMs };
 }
 
 function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAccrualPolicy {
@@ -116,15 +125,16 @@ export function readBudget(raw: unknown, at: string): RetryBudgetConfig {
   return { minRetriesPerSec, percentCanRetry, ttlMs: ttlSecs * 1000 };
 }
 
-function readBalancer(raw: unknown, at: string, notApplied: string[]): void {
-  if (raw === undefined || raw === null) return;
+function readBalancer(raw: unknown, at: string, notApplied: string[]): BalancerPolicy {
+  if (raw === undefined || raw === null) return DEFAULT_BALANCER;
   const r = new ConfigReader(raw, at);
   const kind = r.string('kind');
-  if (kind !== 'p2c' && !LATER_BALANCERS.includes(kind)) {
-    throw r.error('kind', `unknown load balancer ${JSON.stringify(kind)}; known: p2c, ${LATER_BALANCERS.join(', ')}`);
+  if (!BALANCERS.includes(kind) && !LATER_BALANCERS.includes(kind)) {
+    throw r.error('kind', `unknown load balancer ${JSON.stringify(kind)}; known: ${[...BALANCERS, ...LATER_BALANCERS].join(', ')}`);
   }
-  if (kind !== 'p2c') notApplied.push(r.keyAt('kind'));
-  notApplied.push(...r.present('maxEffort', 'decayTimeMs', 'smoothWindowMs', 'lowLoad', 'highLoad', 'minAperture', 'enableProbation'));
+  const decayTimeMs = r.optionalInteger('decayTimeMs', 1, MAX_MS) ?? DEFAULT_BALANCER.decayTimeMs;
+  if (LATER_BALANCERS.includes(kind)) notApplied.push(r.keyAt('kind'));
+  notApplied.push(...r.present('maxEffort', 'smoothWindowMs', 'lowLoad', 'highLoad', 'minAperture', 'enableProbation'));
   r.done();
+  return { kind: (BALANCERS.includes(kind) ? kind : 'p2c') as BalancerKind, decayTimeMs };
 }
-

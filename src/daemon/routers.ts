@@ -29,6 +29,7 @@ export class RunningRouter {
       failureAccrual: config.client.failureAccrual,
       requeueBudget: config.client.requeueBudget,
       retries: config.service.retries,
+      balancer: config.client.balancer,
       log,
     });
     this.dtabs = new DstDtabCache(config.dtab, PARSED_DTABS);

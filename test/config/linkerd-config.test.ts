@@ -46,7 +46,7 @@ describe('linkerd config', () => {
     const c = load(
       'telemetry: [{kind: io.l5d.prometheus}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',
     );
-    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].client.loadBalancer.kind', 'routers[0].servers[0].tls']);
+    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].servers[0].tls']);
   });
 
   test('refusals name the key and line', () => {
@@ -101,7 +101,9 @@ describe('client block', () => {
     assert.equal(client.failureAccrual.failures, 3);
     assert.equal(client.failureAccrual.backoff().next(), 10);
     assert.deepEqual(client.requeueBudget, { minRetriesPerSec: 2, percentCanRetry: 0.5, ttlMs: 4000 });
-    assert.deepEqual(c.notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.decayTimeMs', 'routers[0].client.hostConnectionPool']);
+    assert.deepEqual(client.balancer, { kind: 'ewma', decayTimeMs: 5 });
+    assert.deepEqual(c.notApplied, ['routers[0].client.hostConnectionPool']);
+    assert.deepEqual(load(router('{loadBalancer: {kind: aperture, minAperture: 2}}')).notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.minAperture']);
     assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.failureAccrual.kind, 'none');
     assert.deepEqual(load(router('{kind: io.l5d.static, configs: [{prefix: /, failFast: true}]}')).notApplied, ['routers[0].client']);
   });

@@ -42,6 +42,8 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The current attempt's timeout (`requestAttemptTimeoutMs`). */
   attemptTimer: NodeJS.Timeout | undefined = undefined;
+  /** When the current attempt was sent (`performance.now()`), for the endpoint's latency. */
+  attemptStart = 0;
   /** The strictest `l5d-ctx-deadline` received, sent on as it is. */
   deadline: string | undefined = undefined;
   /** A response head went downstream: failures from now on can only cut the response short. */
@@ -111,7 +113,10 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     const o = conn.server.options;
     const verdict = o.classifier(this.method, head.status, rawHeader(head.raw, L5D_RETRYABLE) === 'true');
     const routed = this.routed;
-    routed?.endpoint.accrual?.record(verdict.success);
+    if (routed !== undefined) {
+      routed.endpoint.accrual?.record(verdict.success);
+      routed.endpoint.latency?.observe(performance.now() - this.attemptStart);
+    }
     if (!verdict.success && verdict.retryable && routed !== undefined && this.replayable && routed.attempts.tryRetry()) {
       // Discarded for a retry: the router routes the request afresh after the backoff.
       conn.server.discard(this, routed);

@@ -249,6 +249,7 @@ export class Http1Server {
     }
     const up = routed.endpoint.acquire(fresh, pr.headers.upgrade !== undefined);
     pr.upstream = up;
+    pr.attemptStart = performance.now();
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);
     up.write(pr.upstreamHead);
     // A retry of a request whose body was read whole: the kept copy goes again.
@@ -267,6 +268,7 @@ export class Http1Server {
     // may send the request again elsewhere.
     routed.endpoint.load--;
     routed.endpoint.accrual?.record(false);
+    routed.endpoint.latency?.observe(performance.now() - pr.attemptStart);
     pr.routed = undefined;
     let e: Error;
     if (!connected) {

@@ -3,7 +3,8 @@
 // shared between clients by address (see endpoints.ts).
 
 import { type Closable, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
-import { type Addr, type Address, addressKey, type BoundName } from '../../dtab/index.ts';
+import { type Addr, type Address, addressKey, type BoundName, ENDPOINT_WEIGHT_META_KEY } from '../../dtab/index.ts';
+import { Balancer, type BalancerPolicy, type PeakEwma } from './balancer.ts';
 import type { EndpointPool } from './endpoints.ts';
 import type { FailureAccrual } from './failure-accrual.ts';
 
@@ -16,6 +17,8 @@ export interface Endpoint {
   readonly load: number;
   /** Set by the router when the endpoint is made: whether it is in the balancer now. */
   accrual: FailureAccrual | undefined;
+  /** Set by the router for latency-aware balancers: the endpoint's response latency. */
+  latency: PeakEwma | undefined;
   /** Releases connections; called once no client uses the endpoint. */
   close(): void;
 }
@@ -24,20 +27,15 @@ export type ClientState<E> =
   | { readonly kind: 'pending' }
   | { readonly kind: 'neg' }
   | { readonly kind: 'failed'; readonly error: Error }
-  | { readonly kind: 'bound'; readonly endpoints: readonly E[]; readonly addresses: readonly string[] };
+  | {
+      readonly kind: 'bound';
+      readonly endpoints: readonly E[];
+      readonly addresses: readonly string[];
+      /** Each endpoint's weight from the namer, or undefined when all weigh 1. */
+      readonly weights: readonly number[] | undefined;
+    };
 
 const PENDING = { kind: 'pending' } as const;
-const IN = 0;
-const PROBE = 1;
-const OUT = 2;
-
-/** In the balancer, due a probe now (which it then takes), or out. */
-function standing(e: Endpoint): number {
-  const a = e.accrual;
-  if (a === undefined || a.state === 'alive') return IN;
-  if (a.state === 'dead' && a.available()) return PROBE;
-  return OUT;
-}
 const NEG = { kind: 'neg' } as const;
 
 export class ClientNode<E extends Endpoint> implements Closable {
@@ -51,9 +49,12 @@ export class ClientNode<E extends Endpoint> implements Closable {
   #waiters: (() => void)[] = [];
   #closed = false;
 
-  constructor(bound: BoundName, pool: EndpointPool<E>, requeueBudget: RetryBudgetConfig) {
+  readonly #balancer: Balancer<E>;
+
+  constructor(bound: BoundName, pool: EndpointPool<E>, requeueBudget: RetryBudgetConfig, balancer: BalancerPolicy) {
     this.bound = bound;
     this.#pool = pool;
+    this.#balancer = new Balancer(balancer);
     this.requeues = new RetryBudget(requeueBudget);
     this.#sub = bound.addr.observe((addr) => this.#update(addr));
   }
@@ -74,7 +75,13 @@ export class ClientNode<E extends Endpoint> implements Closable {
         break;
       case 'bound': {
         const endpoints = addr.addrs.map((a) => this.#pool.acquire(a));
-        this.state = { kind: 'bound', endpoints, addresses: addr.addrs.map(addressKey) };
+        const weights = addr.addrs.some((a) => a.meta[ENDPOINT_WEIGHT_META_KEY] !== undefined)
+          ? addr.addrs.map((a) => {
+              const w = a.meta[ENDPOINT_WEIGHT_META_KEY];
+              return typeof w === 'number' && w > 0 ? w : 1;
+            })
+          : undefined;
+        this.state = { kind: 'bound', endpoints, addresses: addr.addrs.map(addressKey), weights };
         break;
       }
     }
@@ -101,34 +108,10 @@ export class ClientNode<E extends Endpoint> implements Closable {
     };
   }
 
-  /**
-   * An endpoint for one request: of two chosen at random, the available one, or the less
-   * loaded when both are (power of two choices). Endpoints failure accrual took out are
-   * skipped, unless all are out: then all are used, rather than the service black-holed.
-   * Undefined when the set is empty.
-   */
+  /** The endpoint for one request, by the client's balancer; undefined when the set is empty. */
   pick(endpoints: readonly E[]): E | undefined {
-    const n = endpoints.length;
-    if (n <= 1) return endpoints[0];
-    const i = (Math.random() * n) | 0;
-    let j = (Math.random() * (n - 1)) | 0;
-    if (j >= i) j++;
-    const a = endpoints[i]!;
-    const b = endpoints[j]!;
-    const sa = standing(a);
-    const sb = standing(b);
-    // An endpoint whose backoff just ended takes this request as its probe.
-    if (sa === PROBE) return a;
-    if (sb === PROBE) return b;
-    if (sa === IN && sb === IN) return b.load < a.load ? b : a;
-    if (sa === IN) return a;
-    if (sb === IN) return b;
-    // Both out (or probing): the first endpoint that will take a request, from a random start.
-    for (let k = 0; k < n; k++) {
-      const e = endpoints[(i + k) % n]!;
-      if (e.accrual === undefined || e.accrual.available()) return e;
-    }
-    return b.load < a.load ? b : a;
+    const s = this.state;
+    return this.#balancer.pick(endpoints, s.kind === 'bound' ? s.weights : undefined);
   }
 
   close(): void {

@@ -3,6 +3,7 @@
 
 import { type Address, addressKey } from '../../dtab/index.ts';
 import type { Endpoint } from './client.ts';
+import { PeakEwma } from './balancer.ts';
 import { type AccrualCounters, FailureAccrual, type FailureAccrualPolicy } from './failure-accrual.ts';
 
 export class EndpointPool<E extends Endpoint> {
@@ -12,9 +13,13 @@ export class EndpointPool<E extends Endpoint> {
   /** What failure accrual did across the pool's endpoints. */
   readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
 
-  constructor(make: (address: Address) => E, accrual: FailureAccrualPolicy) {
+  readonly #latencyDecayMs: number | undefined;
+
+  /** `latencyDecayMs`, when given, gives every endpoint a latency average (for ewma). */
+  constructor(make: (address: Address) => E, accrual: FailureAccrualPolicy, latencyDecayMs?: number) {
     this.#make = make;
     this.#accrual = accrual;
+    this.#latencyDecayMs = latencyDecayMs;
   }
 
   acquire(address: Address): E {
@@ -23,6 +28,7 @@ export class EndpointPool<E extends Endpoint> {
     if (entry === undefined) {
       const endpoint = this.#make(address);
       if (this.#accrual.kind !== 'none') endpoint.accrual = new FailureAccrual(this.#accrual, this.accrualCounters);
+      if (this.#latencyDecayMs !== undefined) endpoint.latency = new PeakEwma(this.#latencyDecayMs);
       entry = { endpoint, refs: 0 };
       this.#live.set(key, entry);
     }

@@ -12,3 +12,5 @@ export { DEFAULT_FAILURE_ACCRUAL, FailureAccrual, NO_FAILURE_ACCRUAL } from './f
 export type { AccrualCounters, AccrualState, FailureAccrualPolicy } from './failure-accrual.ts';
 export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './retries.ts';
 export type { RetryPolicy } from './retries.ts';
+export { Balancer, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
+export type { BalancerKind, BalancerPolicy } from './balancer.ts';

@@ -14,6 +14,7 @@ import { ClientNode, type Endpoint } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
 import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy } from './failure-accrual.ts';
+import { type BalancerPolicy, DEFAULT_BALANCER } from './balancer.ts';
 import { pickBound } from './pick.ts';
 import { Attempts, DEFAULT_RETRY_POLICY, RetryRequest, type RetryPolicy } from './retries.ts';
 
@@ -48,6 +49,8 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly requeueBudget?: RetryBudgetConfig;
   /** linkerd's `service.retries`: budget (per service) and backoff. */
   readonly retries?: RetryPolicy;
+  /** linkerd's `client.loadBalancer` (p2c). */
+  readonly balancer?: BalancerPolicy;
   readonly log: Log;
 }
 
@@ -72,13 +75,19 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   /** Requests sent again after a retryable failure (linkerd's `retries/total`). */
   retries = 0;
   readonly #retryPolicy: RetryPolicy;
+  readonly #balancer: BalancerPolicy;
   /** One retry budget per service (logical name), as linkerd keeps them. */
   readonly #retryBudgets: LRUCache<string, RetryBudget>;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
     this.bindings = new BindingCache(options.interpreter, options.bindingCache);
-    this.endpoints = new EndpointPool(options.newEndpoint, options.failureAccrual ?? DEFAULT_FAILURE_ACCRUAL);
+    this.#balancer = options.balancer ?? DEFAULT_BALANCER;
+    this.endpoints = new EndpointPool(
+      options.newEndpoint,
+      options.failureAccrual ?? DEFAULT_FAILURE_ACCRUAL,
+      this.#balancer.kind === 'ewma' ? this.#balancer.decayTimeMs : undefined,
+    );
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
     this.#requeueBudget = options.requeueBudget ?? DEFAULT_RETRY_BUDGET;
@@ -173,7 +182,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = bound.id.show;
     let client = this.#clients.get(key);
     if (client === undefined || client.bound.addr !== bound.addr) {
-      client = new ClientNode(bound, this.endpoints, this.#requeueBudget);
+      client = new ClientNode(bound, this.endpoints, this.#requeueBudget, this.#balancer);
       this.#clients.set(key, client);
     }
     return client;

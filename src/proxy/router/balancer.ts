@@ -1,0 +1,145 @@
+// Load balancers of a client (linkerd's `loadBalancer`): each picks one endpoint per request
+// from the client's current set, synchronously. Endpoints failure accrual took out are
+// skipped (one whose backoff just ended takes the request as its probe), unless every one is
+// out: then all are used, rather than the service black-holed. Weights from the namer (an
+// `io.l5d.fs` line's `* weight`) divide an endpoint's load, as Finagle's weighted balancers do.
+
+import type { Endpoint } from './client.ts';
+
+export type BalancerKind = 'p2c' | 'ewma' | 'heap' | 'roundRobin';
+
+export interface BalancerPolicy {
+  readonly kind: BalancerKind;
+  /** ewma: how fast latency observations fade (linkerd's `decayTimeMs`, 10 s). */
+  readonly decayTimeMs: number;
+}
+
+export const DEFAULT_BALANCER: BalancerPolicy = { kind: 'p2c', decayTimeMs: 10_000 };
+
+/**
+ * Peak-sensitive moving average of response latency (Finagle's PeakEwma): a slower answer
+ * raises it at once, faster ones lower it gradually, and it fades with time so that a slow
+ * endpoint gets tried again.
+ */
+export class PeakEwma {
+  readonly #tauMs: number;
+  #cost = 0;
+  #stamp = 0;
+
+  constructor(decayTimeMs: number) {
+    this.#tauMs = decayTimeMs;
+  }
+
+  observe(rttMs: number, now: number = performance.now()): void {
+    const cost = this.cost(now);
+    this.#cost = rttMs > cost ? rttMs : cost + (rttMs - cost) * (1 - Math.exp(-Math.max(0, now - this.#stamp) / this.#tauMs));
+    this.#stamp = now;
+  }
+
+  cost(now: number = performance.now()): number {
+    if (this.#cost === 0) return 0;
+    return this.#cost * Math.exp(-Math.max(0, now - this.#stamp) / this.#tauMs);
+  }
+}
+
+const IN = 0;
+const PROBE = 1;
+const OUT = 2;
+
+/** In the balancer, due a probe now (which it then takes), or out. */
+function standing(e: Endpoint): number {
+  const a = e.accrual;
+  if (a === undefined || a.state === 'alive') return IN;
+  if (a.state === 'dead' && a.available()) return PROBE;
+  return OUT;
+}
+
+/** An endpoint that takes a request when all are out: the first that will, from `start`. */
+function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number): E {
+  const n = endpoints.length;
+  for (let k = 0; k < n; k++) {
+    const e = endpoints[(start + k) % n]!;
+    if (e.accrual === undefined || e.accrual.available()) return e;
+  }
+  return endpoints[start % n]!;
+}
+
+/** A balancer of one client. */
+export class Balancer<E extends Endpoint> {
+  readonly policy: BalancerPolicy;
+  #next = 0;
+
+  constructor(policy: BalancerPolicy) {
+    this.policy = policy;
+  }
+
+  /** The endpoint for one request; undefined when the set is empty. */
+  pick(endpoints: readonly E[], weights: readonly number[] | undefined): E | undefined {
+    const n = endpoints.length;
+    if (n <= 1) return endpoints[0];
+    switch (this.policy.kind) {
+      case 'roundRobin':
+        return this.#roundRobin(endpoints);
+      case 'heap':
+        return this.#leastLoaded(endpoints, weights);
+      default:
+        return this.#twoChoices(endpoints, weights);
+    }
+  }
+
+  #cost(e: E, w: number): number {
+    if (this.policy.kind === 'ewma' && e.latency !== undefined) {
+      const lat = e.latency.cost();
+      // No latency known yet while requests are out: assume the worst until one answers.
+      if (lat === 0) return e.load === 0 ? 0 : Number.MAX_SAFE_INTEGER / 2;
+      return (lat * (e.load + 1)) / w;
+    }
+    return e.load / w;
+  }
+
+  #twoChoices(endpoints: readonly E[], weights: readonly number[] | undefined): E {
+    const n = endpoints.length;
+    const i = (Math.random() * n) | 0;
+    let j = (Math.random() * (n - 1)) | 0;
+    if (j >= i) j++;
+    const a = endpoints[i]!;
+    const b = endpoints[j]!;
+    const sa = standing(a);
+    const sb = standing(b);
+    if (sa === PROBE) return a;
+    if (sb === PROBE) return b;
+    if (sa === IN && sb === IN) return this.#cost(b, weights?.[j] ?? 1) < this.#cost(a, weights?.[i] ?? 1) ? b : a;
+    if (sa === IN) return a;
+    if (sb === IN) return b;
+    return anyOf(endpoints, i);
+  }
+
+  #leastLoaded(endpoints: readonly E[], weights: readonly number[] | undefined): E {
+    let best: E | undefined;
+    let bestCost = Infinity;
+    const start = (Math.random() * endpoints.length) | 0;
+    for (let k = 0; k < endpoints.length; k++) {
+      const idx = (start + k) % endpoints.length;
+      const e = endpoints[idx]!;
+      const s = standing(e);
+      if (s === PROBE) return e;
+      if (s === OUT) continue;
+      const c = this.#cost(e, weights?.[idx] ?? 1);
+      if (c < bestCost) {
+        best = e;
+        bestCost = c;
+      }
+    }
+    return best ?? anyOf(endpoints, start);
+  }
+
+  #roundRobin(endpoints: readonly E[]): E {
+    const n = endpoints.length;
+    for (let k = 0; k < n; k++) {
+      const e = endpoints[this.#next++ % n]!;
+      if (standing(e) !== OUT) return e;
+    }
+    return anyOf(endpoints, this.#next);
+  }
+}
+
