@@ -1,12 +1,14 @@
-// The admin server (linkerd's, on 127.0.0.1:9990 by default): liveness and lifecycle for now,
-// `GET /admin/ping` and `POST /admin/shutdown`. It reads the daemon through the callbacks it is
-// given; nothing else imports it.
+// The admin server (linkerd's, on 127.0.0.1:9990 by default): liveness, lifecycle and the
+// metrics tree for now: `GET /admin/ping`, `POST /admin/shutdown`, `GET /admin/metrics.json`.
+// It reads the daemon through the callbacks it is given; nothing else imports it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface AdminHooks {
   /** Starts a graceful shutdown (drain, then exit). */
   shutdown(): void;
+  /** Every metric by its flat name (`/admin/metrics.json`). */
+  metrics(): Record<string, number>;
 }
 
 function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
@@ -31,6 +33,12 @@ export class AdminServer {
       case '/admin/ping':
         send(res, 200, 'pong');
         return;
+      case '/admin/metrics.json': {
+        const body = JSON.stringify(this.#hooks.metrics());
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       case '/admin/shutdown':
         if (req.method !== 'POST') {
           send(res, 405, 'POST to shut down\n', { allow: 'POST' });

@@ -10,6 +10,7 @@ import type { Log } from '../core/index.ts';
 import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
+import { MetricsRegistry } from '../metrics/index.ts';
 
 export interface DaemonOptions {
   readonly log: Log;
@@ -33,13 +34,15 @@ export class Daemon {
   /** Servers by `ip:port`. */
   #servers = new Map<string, Http1Server>();
   readonly admin: AdminServer;
+  /** Every router's metrics, under linkerd's names. */
+  readonly metrics = new MetricsRegistry();
   #stopping: Promise<void> | undefined;
 
   private constructor(config: LinkerdConfig, options: DaemonOptions) {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    this.admin = new AdminServer({ shutdown: () => void this.shutdown() });
+    this.admin = new AdminServer({ shutdown: () => void this.shutdown(), metrics: () => this.metrics.flat() });
   }
 
   /** Reads the config, then starts every router and the admin server; nothing runs on failure. */
@@ -86,7 +89,7 @@ export class Daemon {
         report.kept.push(rc.label);
         continue;
       }
-      const r = new RunningRouter(rc, this.#log);
+      const r = new RunningRouter(rc, this.#log, this.metrics);
       fresh.push(r);
       nextRouters.set(rc.label, r);
       (old === undefined ? report.started : report.replaced).push(rc.label);
@@ -133,7 +136,7 @@ export class Daemon {
       if (nextRouters.get(label) !== r) {
         if (!nextRouters.has(label)) report.stopped.push(label);
         // Requests in flight on the old router finish on it: it closes after the grace period.
-        const t = setTimeout(() => void r.close(), grace);
+        const t = setTimeout(() => void r.close(!nextRouters.has(label)), grace);
         t.unref();
       }
     }

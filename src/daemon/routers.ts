@@ -4,6 +4,7 @@
 import type { RouterConfig, ServerConfig } from '../config/index.ts';
 import type { Log } from '../core/index.ts';
 import { DtabCache } from '../dtab/index.ts';
+import type { MetricsRegistry } from '../metrics/index.ts';
 import { AccessLog, DstDtabCache, forward, Http1Endpoint, type Http1Request, type Http1ServerOptions, Router } from '../proxy/index.ts';
 
 /** Parsed `l5d-dtab` and `l5d-ctx-dtab` texts, shared by every router of the process. */
@@ -17,9 +18,12 @@ export class RunningRouter {
   readonly accessLog: AccessLog | undefined;
   readonly #log: Log;
 
-  constructor(config: RouterConfig, log: Log) {
+  readonly #metrics: MetricsRegistry;
+
+  constructor(config: RouterConfig, log: Log, metrics: MetricsRegistry) {
     this.config = config;
     this.#log = log;
+    this.#metrics = metrics;
     this.router = new Router({
       label: config.label,
       interpreter: config.interpreter,
@@ -30,6 +34,7 @@ export class RunningRouter {
       requeueBudget: config.client.requeueBudget,
       retries: config.service.retries,
       balancer: config.client.balancer,
+      metrics,
       log,
     });
     this.dtabs = new DstDtabCache(config.dtab, PARSED_DTABS);
@@ -57,12 +62,15 @@ export class RunningRouter {
       classifier: c.service.classifier,
       totalTimeoutMs: c.service.totalTimeoutMs,
       attemptTimeoutMs: c.client.requestAttemptTimeoutMs,
+      metrics: this.#metrics,
       log: this.#log,
     };
   }
 
-  async close(): Promise<void> {
+  /** Stops the router; `dropMetrics` when no router of its label follows it. */
+  async close(dropMetrics = true): Promise<void> {
     this.router.close();
+    if (dropMetrics) this.#metrics.removeScope(`rt/${this.config.label}`);
     await this.accessLog?.close();
   }
 }

@@ -5,7 +5,7 @@
 
 import type { Socket } from 'node:net';
 import type { IdentifyRequest } from '../identifier/index.ts';
-import type { Dst, Routed } from '../router/index.ts';
+import type { Attempts, ClientNode, Dst, Routed } from '../router/index.ts';
 import { chunkHeader, LAST_CHUNK } from './chunked.ts';
 import type { DownstreamConn } from './connection.ts';
 import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders, viaEntry } from './headers.ts';
@@ -44,6 +44,11 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   attemptTimer: NodeJS.Timeout | undefined = undefined;
   /** When the current attempt was sent (`performance.now()`), for the endpoint's latency. */
   attemptStart = 0;
+  /** The router's record of this request's attempts, and the client it last went to. */
+  attempts: Attempts | undefined = undefined;
+  client: ClientNode<Http1Endpoint> | undefined = undefined;
+  /** The classifier's verdict on the answer given (false until one is). */
+  success = false;
   /** The strictest `l5d-ctx-deadline` received, sent on as it is. */
   deadline: string | undefined = undefined;
   /** A response head went downstream: failures from now on can only cut the response short. */
@@ -124,6 +129,7 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     }
     this.answered = true;
     this.status = head.status;
+    this.success = verdict.success;
     this.responseLength = rawHeader(head.raw, 'content-length');
     const headers = responseHeaders(head.raw, viaEntry(this.httpVersion), o.clearContext);
     // What the classifier made of the answer, for the caller's own statistics (linkerd writes it).

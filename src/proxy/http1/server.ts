@@ -12,6 +12,7 @@ import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
+import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
 import { viaEntry } from './headers.ts';
 import { upstreamHeaders } from './forward.ts';
@@ -44,6 +45,8 @@ export interface Http1ServerOptions {
   readonly totalTimeoutMs: number | undefined;
   /** linkerd's `client.requestAttemptTimeoutMs`: one attempt, until its response head. */
   readonly attemptTimeoutMs: number | undefined;
+  /** Where the server's metrics go (`rt/<router>/server/<ip>/<port>/...`). */
+  readonly metrics?: MetricsRegistry;
   readonly log: Log;
 }
 
@@ -110,6 +113,7 @@ export class Http1Server {
   #inflight = 0;
   draining = false;
   #sweep: NodeJS.Timeout | undefined = undefined;
+  #stats: ServerStats | undefined = undefined;
 
   constructor(options: Http1ServerOptions) {
     this.#options = options;
@@ -142,6 +146,8 @@ export class Http1Server {
       this.server.listen(this.#options.port, this.#options.ip, () => {
         this.server.off('error', onError);
         this.#startSweep();
+        const m = this.#options.metrics;
+        if (m !== undefined) this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${this.#options.ip}/${this.address.port}`, () => this.#inflight);
         resolve();
       });
     });
@@ -232,6 +238,8 @@ export class Http1Server {
       pr.resolve = resolve;
       pr.reject = reject;
       pr.routed = routed;
+      pr.attempts = routed.attempts;
+      pr.client = routed.client;
       routed.endpoint.load++;
       pr.upstreamHead = requestHead(pr, routed);
       this.send(pr, routed, false);
@@ -345,6 +353,9 @@ export class Http1Server {
   /** Bookkeeping when an exchange ends, however it ends. */
   finished(pr: Http1Request): void {
     this.#inflight--;
+    const stats = this.#stats;
+    if (stats !== undefined && pr.status !== 0) stats.record(pr);
+    if (pr.attempts !== undefined) this.#options.router.record(pr.attempts, pr.client, pr.success);
     if (pr.timer !== undefined) clearTimeout(pr.timer);
     if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
     const routed = pr.routed;
@@ -395,6 +406,34 @@ export class Http1Server {
       });
       for (const c of this.#conns) if (c.idle) c.socket.end();
     });
+  }
+}
+
+/** A server's metrics: requests by outcome and status, latency, requests pending. */
+class ServerStats {
+  readonly #registry: MetricsRegistry;
+  readonly #scope: string;
+  readonly #stats: RequestStats;
+  readonly #status = new Map<number, Counter>();
+
+  constructor(registry: MetricsRegistry, scope: string, pending: () => number) {
+    this.#registry = registry;
+    this.#scope = scope;
+    this.#stats = new RequestStats(registry, scope);
+    registry.gauge(`${scope}/pending`, pending);
+  }
+
+  record(pr: Http1Request): void {
+    // linkerd's server counts a 5XX as a failure whatever the classifier says of retries.
+    this.#stats.record(pr.status < 500, Date.now() - pr.startMs);
+    let c = this.#status.get(pr.status);
+    if (c === undefined) {
+      c = this.#registry.counter(`${this.#scope}/status/${pr.status}`);
+      this.#status.set(pr.status, c);
+      this.#status.set(-Math.floor(pr.status / 100), this.#registry.counter(`${this.#scope}/status/${Math.floor(pr.status / 100)}XX`));
+    }
+    c.incr();
+    this.#status.get(-Math.floor(pr.status / 100))!.incr();
   }
 }
 

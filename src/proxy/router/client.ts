@@ -5,6 +5,7 @@
 import { type Closable, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
 import { type Addr, type Address, addressKey, type BoundName, ENDPOINT_WEIGHT_META_KEY } from '../../dtab/index.ts';
 import { Balancer, type BalancerPolicy, type PeakEwma } from './balancer.ts';
+import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
 import type { EndpointPool } from './endpoints.ts';
 import type { FailureAccrual } from './failure-accrual.ts';
 
@@ -50,11 +51,28 @@ export class ClientNode<E extends Endpoint> implements Closable {
   #closed = false;
 
   readonly #balancer: Balancer<E>;
+  /** The client's metrics scope (`rt/<router>/client/<id>`), when metrics are kept. */
+  readonly scope: string | undefined;
+  readonly stats: RequestStats | undefined;
+  readonly requeueCounter: Counter | undefined;
 
-  constructor(bound: BoundName, pool: EndpointPool<E>, requeueBudget: RetryBudgetConfig, balancer: BalancerPolicy) {
+  constructor(bound: BoundName, pool: EndpointPool<E>, requeueBudget: RetryBudgetConfig, balancer: BalancerPolicy, metrics?: MetricsRegistry, scope?: string) {
     this.bound = bound;
     this.#pool = pool;
     this.#balancer = new Balancer(balancer);
+    this.scope = metrics === undefined ? undefined : scope;
+    if (metrics !== undefined && scope !== undefined) {
+      this.stats = new RequestStats(metrics, scope);
+      this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
+      metrics.gauge(`${scope}/loadbalancer/size`, () => (this.state.kind === 'bound' ? this.state.endpoints.length : 0));
+      metrics.gauge(`${scope}/loadbalancer/available`, () =>
+        this.state.kind === 'bound' ? this.state.endpoints.filter((e) => e.accrual === undefined || e.accrual.state === 'alive').length : 0,
+      );
+      metrics.gauge(`${scope}/loadbalancer/load`, () => (this.state.kind === 'bound' ? this.state.endpoints.reduce((a, e) => a + e.load, 0) : 0));
+    } else {
+      this.stats = undefined;
+      this.requeueCounter = undefined;
+    }
     this.requeues = new RetryBudget(requeueBudget);
     this.#sub = bound.addr.observe((addr) => this.#update(addr));
   }

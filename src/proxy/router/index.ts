@@ -14,3 +14,4 @@ export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './ret
 export type { RetryPolicy } from './retries.ts';
 export { Balancer, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
 export type { BalancerKind, BalancerPolicy } from './balancer.ts';
+export { ServiceNode, scopeOf } from './stats.ts';

@@ -2,7 +2,8 @@
 // budget, waits its backoff, and is routed afresh (another endpoint, or a changed binding).
 // The protocol decides when an answer is a retryable failure and asks here whether it may.
 
-import { type Backoff, type BackoffSequence, constantBackoff, DEFAULT_RETRY_BUDGET, type RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
+import { type Backoff, type BackoffSequence, constantBackoff, DEFAULT_RETRY_BUDGET, type RetryBudgetConfig } from '../../core/index.ts';
+import type { ServiceNode } from './stats.ts';
 
 export interface RetryPolicy {
   readonly budget: RetryBudgetConfig;
@@ -23,20 +24,27 @@ export class RetryRequest extends Error {
 
 /** The retry state of one request. */
 export class Attempts {
-  readonly budget: RetryBudget;
+  readonly service: ServiceNode;
+  readonly startMs: number;
   readonly #policy: RetryPolicy;
   retries = 0;
   #backoff: BackoffSequence | undefined = undefined;
 
-  constructor(budget: RetryBudget, policy: RetryPolicy) {
-    this.budget = budget;
+  constructor(service: ServiceNode, policy: RetryPolicy) {
+    this.service = service;
     this.#policy = policy;
+    this.startMs = performance.now();
   }
 
   /** Takes a retry from the budget, or says no (and takes nothing). */
   tryRetry(): boolean {
-    if (this.retries >= MAX_RETRIES || !this.budget.tryWithdraw()) return false;
+    if (this.retries >= MAX_RETRIES) return false;
+    if (!this.service.budget.tryWithdraw()) {
+      this.service.budgetExhausted?.incr();
+      return false;
+    }
     this.retries++;
+    this.service.retriesTotal?.incr();
     return true;
   }
 

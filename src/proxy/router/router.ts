@@ -16,6 +16,8 @@ import { EndpointPool } from './endpoints.ts';
 import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy } from './failure-accrual.ts';
 import { type BalancerPolicy, DEFAULT_BALANCER } from './balancer.ts';
 import { pickBound } from './pick.ts';
+import { ServiceNode, scopeOf } from './stats.ts';
+import type { MetricsRegistry } from '../../metrics/index.ts';
 import { Attempts, DEFAULT_RETRY_POLICY, RetryRequest, type RetryPolicy } from './retries.ts';
 
 /** Where one request was sent: what logs, headers and error texts say about it. */
@@ -51,6 +53,8 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly retries?: RetryPolicy;
   /** linkerd's `client.loadBalancer` (p2c). */
   readonly balancer?: BalancerPolicy;
+  /** Where the router's metrics go (none when undefined). */
+  readonly metrics?: MetricsRegistry;
   readonly log: Log;
 }
 
@@ -77,7 +81,8 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   readonly #retryPolicy: RetryPolicy;
   readonly #balancer: BalancerPolicy;
   /** One retry budget per service (logical name), as linkerd keeps them. */
-  readonly #retryBudgets: LRUCache<string, RetryBudget>;
+  readonly #services: LRUCache<string, ServiceNode>;
+  readonly #metrics: MetricsRegistry | undefined;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
@@ -92,28 +97,52 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     this.#call = options.call;
     this.#requeueBudget = options.requeueBudget ?? DEFAULT_RETRY_BUDGET;
     this.#retryPolicy = options.retries ?? DEFAULT_RETRY_POLICY;
-    this.#retryBudgets = new LRUCache({ max: options.maxClients ?? 1000 });
+    this.#metrics = options.metrics;
+    this.#services = new LRUCache({
+      max: options.maxClients ?? 1000,
+      ttl: options.clientIdleMs ?? 600_000,
+      updateAgeOnGet: true,
+      dispose: (s) => this.#metrics?.removeScope(s.scope),
+    });
     this.#clients = new LRUCache({
       max: options.maxClients ?? 1000,
       ttl: options.clientIdleMs ?? 600_000,
       updateAgeOnGet: true,
       ttlAutopurge: false,
-      dispose: (c) => c.close(),
+      dispose: (c) => {
+        c.close();
+        if (c.scope !== undefined) this.#metrics?.removeScope(c.scope);
+      },
     });
   }
 
   /** Routes one request. Rejects with a ProxyError when it cannot be routed. */
   dispatch(dst: Dst, req: Req): Promise<Res> {
-    const attempts = new Attempts(this.#budgetOf(dst), this.#retryPolicy);
-    attempts.budget.deposit();
+    const attempts = new Attempts(this.#serviceOf(dst), this.#retryPolicy);
+    attempts.service.budget.deposit();
     return this.#route(dst, req, attempts);
   }
 
-  #budgetOf(dst: Dst): RetryBudget {
+  #serviceOf(dst: Dst): ServiceNode {
     const key = dst.path.show;
-    let b = this.#retryBudgets.get(key);
-    if (b === undefined) this.#retryBudgets.set(key, (b = new RetryBudget(this.#retryPolicy.budget)));
-    return b;
+    let s = this.#services.get(key);
+    if (s === undefined) {
+      s = new ServiceNode(new RetryBudget(this.#retryPolicy.budget), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`);
+      this.#services.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * One request is over, however it ended: the service's and the client's metrics learn of it
+   * (`client` is the last one the request went to, if any).
+   */
+  record(attempts: Attempts, client: ClientNode<E> | undefined, success: boolean): void {
+    const ms = performance.now() - attempts.startMs;
+    const s = attempts.service;
+    s.stats?.record(success, ms);
+    s.retriesPerRequest?.add(attempts.retries);
+    client?.stats?.record(success, ms);
   }
 
   #route(dst: Dst, req: Req, attempts: Attempts): Promise<Res> {
@@ -151,6 +180,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       }
       if (next === undefined) throw e;
       this.requeues++;
+      client.requeueCounter?.incr();
       return this.#attempt(req, next, requeued + 1);
     });
   }
@@ -182,7 +212,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = bound.id.show;
     let client = this.#clients.get(key);
     if (client === undefined || client.bound.addr !== bound.addr) {
-      client = new ClientNode(bound, this.endpoints, this.#requeueBudget, this.#balancer);
+      client = new ClientNode(bound, this.endpoints, this.#requeueBudget, this.#balancer, this.#metrics, `rt/${this.label}/client/${scopeOf(key)}`);
       this.#clients.set(key, client);
     }
     return client;

@@ -1,0 +1,3 @@
+// Public surface of metrics/: the metrics tree and its handles.
+export { Counter, Histogram, MetricsRegistry, RequestStats } from './metrics.ts';
+export type { HistogramSnapshot, Metric } from './metrics.ts';

@@ -1,0 +1,174 @@
+// The metrics tree, in linkerd's (Finagle's) shape: counters, gauges and latency histograms
+// under slash-separated scopes such as `rt/http/service/svc/web/requests`. Handles are looked
+// up once, where a server, client or service is made, so the request path only adds numbers.
+// The admin server reads the tree; dropping a scope (an idle client) drops its metrics.
+
+/** A monotonically increasing count. */
+export class Counter {
+  value = 0;
+  incr(n = 1): void {
+    this.value += n;
+  }
+}
+
+/** Bucket bounds of the histograms: 1, 2, ... 10, then about 10 % apart (Finagle-like precision). */
+const BOUNDS: number[] = (() => {
+  const out: number[] = [];
+  for (let v = 1; v <= 10; v++) out.push(v);
+  let v = 10;
+  while (v < 3_600_000) {
+    v = Math.ceil(v * 1.1);
+    out.push(v);
+  }
+  return out;
+})();
+
+function bucketOf(v: number): number {
+  // Binary search for the first bound >= v.
+  let lo = 0;
+  let hi = BOUNDS.length - 1;
+  if (v >= BOUNDS[hi]!) return hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (BOUNDS[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface HistogramSnapshot {
+  readonly count: number;
+  readonly sum: number;
+  readonly avg: number;
+  readonly min: number;
+  readonly max: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p9990: number;
+  readonly p9999: number;
+}
+
+/** A distribution of non-negative values (latencies in ms, retries per request). */
+export class Histogram {
+  readonly #counts = new Uint32Array(BOUNDS.length);
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = 0;
+
+  add(v: number): void {
+    const x = v < 0 ? 0 : v;
+    this.#counts[bucketOf(x)]!++;
+    this.count++;
+    this.sum += x;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+  }
+
+  /** The value under which a share `q` of the observations fall (a bucket's upper bound). */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let i = 0; i < this.#counts.length; i++) {
+      seen += this.#counts[i]!;
+      if (seen >= rank) return Math.min(BOUNDS[i]!, this.max);
+    }
+    return this.max;
+  }
+
+  snapshot(): HistogramSnapshot {
+    const c = this.count;
+    return {
+      count: c,
+      sum: this.sum,
+      avg: c === 0 ? 0 : this.sum / c,
+      min: c === 0 ? 0 : this.min,
+      max: this.max,
+      p50: this.quantile(0.5),
+      p90: this.quantile(0.9),
+      p95: this.quantile(0.95),
+      p99: this.quantile(0.99),
+      p9990: this.quantile(0.999),
+      p9999: this.quantile(0.9999),
+    };
+  }
+}
+
+export type Metric = { kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram };
+
+/** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
+export class MetricsRegistry {
+  readonly #metrics = new Map<string, Metric>();
+
+  counter(name: string): Counter {
+    const m = this.#metrics.get(name);
+    if (m?.kind === 'counter') return m.metric;
+    const c = new Counter();
+    this.#metrics.set(name, { kind: 'counter', metric: c });
+    return c;
+  }
+
+  histogram(name: string): Histogram {
+    const m = this.#metrics.get(name);
+    if (m?.kind === 'histogram') return m.metric;
+    const h = new Histogram();
+    this.#metrics.set(name, { kind: 'histogram', metric: h });
+    return h;
+  }
+
+  gauge(name: string, read: () => number): void {
+    this.#metrics.set(name, { kind: 'gauge', read });
+  }
+
+  /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */
+  removeScope(scope: string): void {
+    const prefix = scope.endsWith('/') ? scope : `${scope}/`;
+    for (const k of [...this.#metrics.keys()]) if (k.startsWith(prefix)) this.#metrics.delete(k);
+  }
+
+  get(name: string): Metric | undefined {
+    return this.#metrics.get(name);
+  }
+
+  /** Every metric, sorted by name. */
+  entries(): [string, Metric][] {
+    return [...this.#metrics.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /** Flat values as `/admin/metrics.json` gives them (histograms as `name.count`, `name.p99`...). */
+  flat(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, m] of this.entries()) {
+      if (m.kind === 'counter') out[name] = m.metric.value;
+      else if (m.kind === 'gauge') out[name] = m.read();
+      else for (const [k, v] of Object.entries(m.metric.snapshot())) out[`${name}.${k}`] = v;
+    }
+    return out;
+  }
+}
+
+/** The scope handles of one request-carrying node: requests, success, failures, latency. */
+export class RequestStats {
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+
+  constructor(registry: MetricsRegistry, scope: string) {
+    this.requests = registry.counter(`${scope}/requests`);
+    this.success = registry.counter(`${scope}/success`);
+    this.failures = registry.counter(`${scope}/failures`);
+    this.latency = registry.histogram(`${scope}/request_latency_ms`);
+  }
+
+  /** One finished request. */
+  record(success: boolean, latencyMs: number): void {
+    this.requests.incr();
+    if (success) this.success.incr();
+    else this.failures.incr();
+    this.latency.add(latencyMs);
+  }
+}

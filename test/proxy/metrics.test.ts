@@ -1,0 +1,63 @@
+// The router's metrics under linkerd's names, read through the admin server's
+// /admin/metrics.json after real requests, and the histogram on its own.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Histogram } from '../../src/metrics/index.ts';
+import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+
+describe('metrics', () => {
+  test('histogram quantiles within a tenth of the value', () => {
+    const h = new Histogram();
+    for (let i = 1; i <= 1000; i++) h.add(i);
+    const s = h.snapshot();
+    assert.equal(s.count, 1000);
+    assert.equal(s.min, 1);
+    assert.equal(s.max, 1000);
+    assert.equal(s.avg, 500.5);
+    for (const [q, v] of [[s.p50, 500], [s.p90, 900], [s.p99, 990]] as const) assert.ok(q >= v && q <= v * 1.1, `${q} for ${v}`);
+  });
+
+  const disco = new Disco();
+  let good: Upstream;
+  let bad: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    good = await upstream('good');
+    bad = await upstream('bad', (req, res) => {
+      req.resume();
+      res.writeHead(503);
+      res.end();
+    });
+    disco.set('web', good.port);
+    disco.set('down', bad.port);
+    d = await startDaemon(fsConfig(disco.dir, '  label: edge\n  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}\n  client:\n    failureAccrual: {kind: none}'));
+  });
+  after(async () => {
+    await d.close();
+    await Promise.all([good.close(), bad.close()]);
+    disco.close();
+  });
+
+  test('server, service and client scopes count requests, outcomes, statuses and retries', async () => {
+    for (let i = 0; i < 5; i++) await send(d.port(), { headers: { host: 'web' } });
+    for (let i = 0; i < 3; i++) await send(d.port(), { headers: { host: 'down' } });
+    const r = await send(d.adminPort, { path: '/admin/metrics.json' });
+    const m = JSON.parse(r.body) as Record<string, number>;
+    const server = `rt/edge/server/127.0.0.1/${d.port()}`;
+    assert.equal(m[`${server}/requests`], 8);
+    assert.equal(m[`${server}/success`], 5);
+    assert.equal(m[`${server}/failures`], 3);
+    assert.equal(m[`${server}/status/200`], 5);
+    assert.equal(m[`${server}/status/503`], 3);
+    assert.equal(m[`${server}/status/5XX`], 3);
+    assert.equal(m[`${server}/request_latency_ms.count`], 8);
+    assert.equal(m['rt/edge/service/svc/web/requests'], 5);
+    assert.equal(m['rt/edge/service/svc/web/success'], 5);
+    assert.equal(m['rt/edge/service/svc/down/failures'], 3);
+    assert.ok(m['rt/edge/service/svc/down/retries/total']! > 0);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/web/requests'], 5);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/web/loadbalancer/size'], 1);
+    assert.equal(typeof m['rt/edge/service/svc/web/retries/budget'], 'number');
+  });
+});
