@@ -1,6 +1,6 @@
 // A router's `client` block (spec/linkerd.md §5): the parts dtabd applies, read strictly, and
-// the rest reported as not applied yet. `kind: io.l5d.global` (the default) applies to every
-// client; per-prefix `io.l5d.static` configs come later and are reported whole.
+// the rest reported as not applied yet, for every client (`io.l5d.global`) or per prefix of the
+// client id (`io.l5d.static`).
 
 import {
   type Backoff,
@@ -14,55 +14,42 @@ import {
 import {
   type BalancerKind,
   type BalancerPolicy,
+  type ClientParams,
   DEFAULT_BALANCER,
+  DEFAULT_CLIENT_PARAMS,
   DEFAULT_FAILURE_ACCRUAL,
   type FailureAccrualPolicy,
   NO_FAILURE_ACCRUAL,
 } from '../proxy/index.ts';
+import { type ParamsByName, readParamsByName } from './prefix-configs.ts';
 
-export interface ClientConfig {
-  readonly balancer: BalancerPolicy;
-  readonly failureAccrual: FailureAccrualPolicy;
-  readonly requeueBudget: RetryBudgetConfig;
-  /** One attempt's time to its response head; undefined for none. */
-  readonly requestAttemptTimeoutMs: number | undefined;
-}
+export type ClientConfig = ClientParams;
 
-export const DEFAULT_CLIENT: ClientConfig = { balancer: DEFAULT_BALANCER, failureAccrual: DEFAULT_FAILURE_ACCRUAL, requeueBudget: DEFAULT_RETRY_BUDGET, requestAttemptTimeoutMs: undefined };
+export const DEFAULT_CLIENT: ClientConfig = DEFAULT_CLIENT_PARAMS;
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
-const CLIENT_LATER = [
-  'hostConnectionPool',
-  'failFast',
-  'clientSession',
-  'socketOptions',
-  'tls',
-  'requestAuthorizers',
-  'forwardClientCert',
-];
+const CLIENT_LATER = ['hostConnectionPool', 'failFast', 'clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
 const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin'];
 /** Aperture comes later; until then its requests are balanced by p2c. */
 const LATER_BALANCERS = ['aperture'];
 const MAX_MS = 2 ** 31 - 1;
 
-/** Reads `client` (`raw`, at key path `at`). Throws ConfigError naming the key. */
-export function readClient(raw: unknown, at: string, notApplied: string[]): ClientConfig {
-  if (raw === undefined || raw === null) return DEFAULT_CLIENT;
-  const c = new ConfigReader(raw, at);
-  const kind = c.optionalString('kind') ?? 'io.l5d.global';
-  if (kind === 'io.l5d.static') {
-    c.ignore('configs');
-    notApplied.push(at);
-    return DEFAULT_CLIENT;
-  }
-  if (kind !== 'io.l5d.global') throw c.error('kind', `unknown client kind ${JSON.stringify(kind)}; known: io.l5d.global, io.l5d.static`);
+/**
+ * Reads `client` (`raw`, at key path `at`): parameters per client id, matched on the bound id
+ * (`/#/io.l5d.fs/web`) for `io.l5d.static` prefixes. Throws ConfigError naming the key.
+ */
+export function readClient(raw: unknown, at: string, notApplied: string[]): ParamsByName<ClientConfig> {
+  return readParamsByName(raw, at, 'client', DEFAULT_CLIENT, readClientParams, notApplied);
+}
+
+/** The client parameters of one object (a global block, or one static config). */
+function readClientParams(c: ConfigReader, notApplied: string[]): ClientConfig {
   const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'), notApplied);
   const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
   const balancer = readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
-  const requestAttemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
+  const attemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
   notApplied.push(...c.present(...CLIENT_LATER));
-  c.done();
-  return { balancer, failureAccrual, requeueBudget, requestAttemptTimeoutMs };
+  return { balancer, failureAccrual, requeueBudget, attemptTimeoutMs };
 }
 
 function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAccrualPolicy {

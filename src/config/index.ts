@@ -11,3 +11,5 @@ export { DEFAULT_CLIENT, readBackoff, readBudget, readClient } from './client-co
 export type { ClientConfig } from './client-config.ts';
 export { DEFAULT_SERVICE, readService } from './service-config.ts';
 export type { ServiceConfig } from './service-config.ts';
+export { readParamsByName } from './prefix-configs.ts';
+export type { ParamsByName } from './prefix-configs.ts';

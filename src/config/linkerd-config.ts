@@ -11,6 +11,7 @@ import { type Identifier, identifierFromConfig } from '../proxy/index.ts';
 import { type ConfigFile, placeError } from './config-file.ts';
 import { type ClientConfig, readClient } from './client-config.ts';
 import { readService, type ServiceConfig } from './service-config.ts';
+import type { ParamsByName } from './prefix-configs.ts';
 import { type NamingOptions, routerInterpreter, type SharedNaming, sharedNaming } from './naming.ts';
 
 export interface ServerConfig {
@@ -40,8 +41,8 @@ export interface RouterConfig {
   readonly maxErrResponseKB: number;
   readonly httpAccessLog: string | undefined;
   readonly servers: readonly ServerConfig[];
-  readonly client: ClientConfig;
-  readonly service: ServiceConfig;
+  readonly client: ParamsByName<ClientConfig>;
+  readonly service: ParamsByName<ServiceConfig>;
   /** The router's config text and the namers', to tell on reload whether it changed. */
   readonly fingerprint: string;
 }

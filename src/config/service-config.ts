@@ -1,39 +1,27 @@
-// A router's `service` block (spec/linkerd.md §5): per logical name, the response classifier,
-// retries (budget and backoff) and the total timeout. `kind: io.l5d.global` (the default)
-// applies to every service; per-prefix `io.l5d.static` configs come later and are reported.
+// A router's `service` block (spec/linkerd.md §5): the response classifier, retries (budget and
+// backoff) and the total timeout, for every logical name (`io.l5d.global`) or per prefix of it
+// (`io.l5d.static`).
 
 import { constantBackoff, DEFAULT_RETRY_BUDGET, ConfigReader } from '../core/index.ts';
-import { DEFAULT_CLASSIFIER_KIND, DEFAULT_RETRY_POLICY, RESPONSE_CLASSIFIERS, type ResponseClassifier, type RetryPolicy } from '../proxy/index.ts';
+import { DEFAULT_CLASSIFIER_KIND, DEFAULT_RETRY_POLICY, DEFAULT_SERVICE_PARAMS, RESPONSE_CLASSIFIERS, type ServiceParams } from '../proxy/index.ts';
 import { readBackoff, readBudget } from './client-config.ts';
+import { type ParamsByName, readParamsByName } from './prefix-configs.ts';
 
-export interface ServiceConfig {
-  readonly classifierKind: string;
-  readonly classifier: ResponseClassifier;
-  readonly retries: RetryPolicy;
-  /** The whole request, retries included; undefined for none. */
-  readonly totalTimeoutMs: number | undefined;
-}
+export type ServiceConfig = ServiceParams & { readonly classifierKind: string };
 
-export const DEFAULT_SERVICE: ServiceConfig = {
-  classifierKind: DEFAULT_CLASSIFIER_KIND,
-  classifier: RESPONSE_CLASSIFIERS[DEFAULT_CLASSIFIER_KIND]!,
-  retries: DEFAULT_RETRY_POLICY,
-  totalTimeoutMs: undefined,
-};
+export const DEFAULT_SERVICE: ServiceConfig = { ...DEFAULT_SERVICE_PARAMS, classifierKind: DEFAULT_CLASSIFIER_KIND };
 
 const KINDS = Object.keys(RESPONSE_CLASSIFIERS);
 
-/** Reads `service` (`raw`, at key path `at`). Throws ConfigError naming the key. */
-export function readService(raw: unknown, at: string, notApplied: string[]): ServiceConfig {
-  if (raw === undefined || raw === null) return DEFAULT_SERVICE;
-  const s = new ConfigReader(raw, at);
-  const kind = s.optionalString('kind') ?? 'io.l5d.global';
-  if (kind === 'io.l5d.static') {
-    s.ignore('configs');
-    notApplied.push(at);
-    return DEFAULT_SERVICE;
-  }
-  if (kind !== 'io.l5d.global') throw s.error('kind', `unknown service kind ${JSON.stringify(kind)}; known: io.l5d.global, io.l5d.static`);
+/**
+ * Reads `service` (`raw`, at key path `at`): parameters per logical name (`/svc/web`), matched
+ * on it for `io.l5d.static` prefixes. Throws ConfigError naming the key.
+ */
+export function readService(raw: unknown, at: string, notApplied: string[]): ParamsByName<ServiceConfig> {
+  return readParamsByName(raw, at, 'service', DEFAULT_SERVICE, readServiceParams, notApplied);
+}
+
+function readServiceParams(s: ConfigReader): ServiceConfig {
   const totalTimeoutMs = s.optionalInteger('totalTimeoutMs', 1, 2 ** 31 - 1);
   let classifierKind = DEFAULT_CLASSIFIER_KIND;
   const rc = s.raw('responseClassifier');
@@ -52,6 +40,5 @@ export function readService(raw: unknown, at: string, notApplied: string[]): Ser
     r.done();
     retries = { budget, backoff };
   }
-  s.done();
   return { classifierKind, classifier: RESPONSE_CLASSIFIERS[classifierKind]!, retries, totalTimeoutMs };
 }

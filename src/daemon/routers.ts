@@ -30,10 +30,8 @@ export class RunningRouter {
       bindingTimeoutMs: config.bindingTimeoutMs,
       newEndpoint: (address) => new Http1Endpoint(address),
       call: forward,
-      failureAccrual: config.client.failureAccrual,
-      requeueBudget: config.client.requeueBudget,
-      retries: config.service.retries,
-      balancer: config.client.balancer,
+      clientParams: config.client.resolve,
+      serviceParams: config.service.resolve,
       metrics,
       log,
     });
@@ -59,9 +57,6 @@ export class RunningRouter {
       dtabs: this.dtabs,
       router: this.router,
       accessLog: this.accessLog,
-      classifier: c.service.classifier,
-      totalTimeoutMs: c.service.totalTimeoutMs,
-      attemptTimeoutMs: c.client.requestAttemptTimeoutMs,
       metrics: this.#metrics,
       log: this.#log,
     };

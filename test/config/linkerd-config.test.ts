@@ -5,6 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigFileError, loadLinkerdConfig, parseConfigText } from '../../src/config/index.ts';
+import { readPath } from '../../src/dtab/index.ts';
+
+const ANY_CLIENT = readPath('/#/io.l5d.fs/web');
+const ANY_SERVICE = readPath('/svc/web');
 
 const resolver = async (): Promise<string[]> => ['192.0.2.1'];
 const load = (text: string) => loadLinkerdConfig(parseConfigText(text, 'l5d.yaml'), { resolver });
@@ -97,15 +101,39 @@ describe('client block', () => {
         '{failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 3, backoff: {kind: jittered, minMs: 10, maxMs: 100}}, requeueBudget: {minRetriesPerSec: 2, percentCanRetry: 0.5, ttlSecs: 4}, loadBalancer: {kind: ewma, decayTimeMs: 5}, hostConnectionPool: {maxSize: 4}}',
       ),
     );
-    const client = c.routers[0]!.client;
+    const client = c.routers[0]!.client.resolve(ANY_CLIENT);
     assert.equal(client.failureAccrual.failures, 3);
     assert.equal(client.failureAccrual.backoff().next(), 10);
     assert.deepEqual(client.requeueBudget, { minRetriesPerSec: 2, percentCanRetry: 0.5, ttlMs: 4000 });
     assert.deepEqual(client.balancer, { kind: 'ewma', decayTimeMs: 5 });
     assert.deepEqual(c.notApplied, ['routers[0].client.hostConnectionPool']);
     assert.deepEqual(load(router('{loadBalancer: {kind: aperture, minAperture: 2}}')).notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.minAperture']);
-    assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.failureAccrual.kind, 'none');
-    assert.deepEqual(load(router('{kind: io.l5d.static, configs: [{prefix: /, failFast: true}]}')).notApplied, ['routers[0].client']);
+    assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual.kind, 'none');
+  });
+
+  test('io.l5d.static: every config whose prefix matches the client id applies, later ones winning', () => {
+    const c = load(
+      router(
+        `{kind: io.l5d.static, configs: [
+          {prefix: /, requestAttemptTimeoutMs: 100, loadBalancer: {kind: roundRobin}},
+          {prefix: "/#/io.l5d.fs/{service}", requestAttemptTimeoutMs: 200, failFast: true},
+          {prefix: "/#/io.l5d.fs/slow", requestAttemptTimeoutMs: 900, failureAccrual: {kind: none}},
+          {prefix: "/$/inet/*/8080", loadBalancer: {kind: heap}}]}`,
+      ),
+    );
+    const clients = c.routers[0]!.client;
+    const web = clients.resolve(ANY_CLIENT);
+    assert.equal(web.attemptTimeoutMs, 200);
+    assert.equal(web.balancer.kind, 'roundRobin');
+    assert.equal(web.failureAccrual.kind, 'io.l5d.consecutiveFailures');
+    const slow = clients.resolve(readPath('/#/io.l5d.fs/slow/x'));
+    assert.equal(slow.attemptTimeoutMs, 900);
+    assert.equal(slow.failureAccrual.kind, 'none');
+    const inet = clients.resolve(readPath('/$/inet/127.1/8080'));
+    assert.deepEqual([inet.attemptTimeoutMs, inet.balancer.kind], [100, 'heap']);
+    assert.deepEqual(c.notApplied, ['routers[0].client.configs[1].failFast']);
+    assert.match(refusal(router('{kind: io.l5d.static, configs: [{prefix: /, requestAttemptTimeoutMs: soon}]}')), /client\.configs\[0\]\.requestAttemptTimeoutMs/);
+    assert.match(refusal(router('{kind: io.l5d.static, configs: [{requestAttemptTimeoutMs: 5}]}')), /client\.configs\[0\]\.prefix/);
   });
 
   test('refusals name the key', () => {
@@ -122,7 +150,7 @@ describe('service block', () => {
   const router = (service: string): string => `routers:\n- protocol: http\n  service: ${service}\n  servers: [{}]\n`;
 
   test('classifier, retries and the total timeout are read', () => {
-    const s = load(router('{totalTimeoutMs: 500, responseClassifier: {kind: io.l5d.http.retryableIdempotent5XX}, retries: {budget: {percentCanRetry: 0.5}, backoff: {kind: constant, ms: 20}}}')).routers[0]!.service;
+    const s = load(router('{totalTimeoutMs: 500, responseClassifier: {kind: io.l5d.http.retryableIdempotent5XX}, retries: {budget: {percentCanRetry: 0.5}, backoff: {kind: constant, ms: 20}}}')).routers[0]!.service.resolve(ANY_SERVICE);
     assert.equal(s.totalTimeoutMs, 500);
     assert.equal(s.classifierKind, 'io.l5d.http.retryableIdempotent5XX');
     assert.deepEqual(s.classifier('PUT', 503, false), { success: false, retryable: true });
@@ -131,7 +159,10 @@ describe('service block', () => {
     assert.deepEqual(s.classifier('GET', 404, false), { success: true, retryable: false });
     assert.equal(s.retries.budget.percentCanRetry, 0.5);
     assert.equal(s.retries.backoff().next(), 20);
-    assert.deepEqual(load(router('{kind: io.l5d.static, configs: []}')).notApplied, ['routers[0].service']);
+    const statics = load(router('{kind: io.l5d.static, configs: [{prefix: /svc, totalTimeoutMs: 100}, {prefix: /svc/web, totalTimeoutMs: 50}]}')).routers[0]!.service;
+    assert.equal(statics.resolve(ANY_SERVICE).totalTimeoutMs, 50);
+    assert.equal(statics.resolve(readPath('/svc/api')).totalTimeoutMs, 100);
+    assert.equal(statics.resolve(readPath('/other')).totalTimeoutMs, undefined);
   });
 
   test('refusals name the key', () => {

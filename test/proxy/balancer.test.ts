@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { constantBackoff } from '../../src/core/index.ts';
 import { address } from '../../src/dtab/index.ts';
-import { Balancer, type Endpoint, FailureAccrual, PeakEwma } from '../../src/proxy/index.ts';
+import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual, PeakEwma } from '../../src/proxy/index.ts';
 import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
 function endpoint(port: number, load = 0): Endpoint & { load: number } {
-  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, accrual: undefined, latency: undefined, close() {} };
+  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, close() {} };
 }
 
-function counts(b: Balancer<Endpoint>, eps: Endpoint[], n: number, weights?: number[]): number[] {
+function counts(b: Balancer<Endpoint>, eps: Endpoint[], n: number, weights?: number[], health?: Map<Endpoint, EndpointHealth>): number[] {
   const c = eps.map(() => 0);
-  for (let i = 0; i < n; i++) c[eps.indexOf(b.pick(eps, weights)!)]!++;
+  for (let i = 0; i < n; i++) c[eps.indexOf(b.pick(eps, weights, health)!)]!++;
   return c;
 }
 
@@ -44,14 +44,17 @@ describe('balancers', () => {
   test('endpoints taken out are skipped; when all are out, all are used', () => {
     const counters = { removals: 0, revivals: 0, probes: 0 };
     const eps = [endpoint(1), endpoint(2), endpoint(3)];
-    for (const e of eps.slice(0, 2)) {
-      e.accrual = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 1, backoff: constantBackoff(60_000) }, counters);
-      e.accrual.record(false);
-    }
-    for (const kind of ['p2c', 'heap', 'roundRobin', 'ewma'] as const) assert.deepEqual(counts(new Balancer({ kind, decayTimeMs: 1000 }), eps, 50), [0, 0, 50], kind);
-    eps[2]!.accrual = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 1, backoff: constantBackoff(60_000) }, counters);
-    eps[2]!.accrual.record(false);
-    const all = counts(new Balancer({ kind: 'p2c', decayTimeMs: 1000 }), eps, 300);
+    const health = new Map<Endpoint, EndpointHealth>();
+    const takeOut = (e: Endpoint): void => {
+      const accrual = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 1, backoff: constantBackoff(60_000) }, counters);
+      accrual.record(false);
+      health.set(e, { accrual, latency: undefined });
+    };
+    takeOut(eps[0]!);
+    takeOut(eps[1]!);
+    for (const kind of ['p2c', 'heap', 'roundRobin', 'ewma'] as const) assert.deepEqual(counts(new Balancer({ kind, decayTimeMs: 1000 }), eps, 50, undefined, health), [0, 0, 50], kind);
+    takeOut(eps[2]!);
+    const all = counts(new Balancer({ kind: 'p2c', decayTimeMs: 1000 }), eps, 300, undefined, health);
     assert.equal(all.reduce((a, b) => a + b), 300);
     assert.ok(all.every((x) => x > 0), String(all));
   });

@@ -173,3 +173,49 @@ describe('attempt timeouts and deadlines', () => {
     assert.ok(Date.now() - t0 < 190, 'the deadline, not the attempt timeout, ended it');
   });
 });
+
+describe('per-prefix parameters (io.l5d.static)', () => {
+  const disco = new Disco();
+  let good: Upstream;
+  let bad: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    good = await upstream('good');
+    bad = await failing('bad');
+    disco.set('a', good.port, bad.port);
+    disco.set('b', good.port, bad.port);
+    d = await startDaemon(
+      fsConfig(
+        disco.dir,
+        `  service:
+    kind: io.l5d.static
+    configs:
+    - prefix: /svc/a
+      responseClassifier: {kind: io.l5d.http.retryableRead5XX}
+  client:
+    kind: io.l5d.static
+    configs:
+    - prefix: /#/io.l5d.fs
+      failureAccrual: {kind: none}`,
+      ),
+    );
+  });
+  after(async () => {
+    await d.close();
+    await Promise.all([good.close(), bad.close()]);
+    disco.close();
+  });
+
+  test("a service's prefix config applies to it alone", async () => {
+    let aFailures = 0;
+    let bFailures = 0;
+    for (let i = 0; i < 40; i++) {
+      if ((await send(d.port(), { headers: { host: 'a' } })).status !== 200) aFailures++;
+      if ((await send(d.port(), { headers: { host: 'b' } })).status !== 200) bFailures++;
+    }
+    // /svc/a retries its 500s; /svc/b, under the default classifier, passes them on; with
+    // accrual off for these clients the failing replica keeps its share.
+    assert.equal(aFailures, 0);
+    assert.ok(bFailures > 5, `${bFailures} failures on b`);
+  });
+});

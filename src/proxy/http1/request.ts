@@ -5,7 +5,7 @@
 
 import type { Socket } from 'node:net';
 import type { IdentifyRequest } from '../identifier/index.ts';
-import type { Attempts, ClientNode, Dst, Routed } from '../router/index.ts';
+import { type Attempts, type ClientNode, DEFAULT_SERVICE_PARAMS, type Dst, type Routed } from '../router/index.ts';
 import { chunkHeader, LAST_CHUNK } from './chunked.ts';
 import type { DownstreamConn } from './connection.ts';
 import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders, viaEntry } from './headers.ts';
@@ -116,12 +116,10 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     }
     const conn = this.conn;
     const o = conn.server.options;
-    const verdict = o.classifier(this.method, head.status, rawHeader(head.raw, L5D_RETRYABLE) === 'true');
     const routed = this.routed;
-    if (routed !== undefined) {
-      routed.endpoint.accrual?.record(verdict.success);
-      routed.endpoint.latency?.observe(performance.now() - this.attemptStart);
-    }
+    const classifier = routed?.attempts.service.params.classifier ?? DEFAULT_SERVICE_PARAMS.classifier;
+    const verdict = classifier(this.method, head.status, rawHeader(head.raw, L5D_RETRYABLE) === 'true');
+    routed?.client.observe(routed.endpoint, verdict.success, performance.now() - this.attemptStart);
     if (!verdict.success && verdict.retryable && routed !== undefined && this.replayable && routed.attempts.tryRetry()) {
       // Discarded for a retry: the router routes the request afresh after the backoff.
       conn.server.discard(this, routed);

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../../core/index.ts';
 import { ConnectionFailedError, describeRequest, durationText, IdentificationError, ProxyError, ProxyLoopError } from '../errors.ts';
-import { type ResponseClassifier, retryableWithoutAnswer } from '../classifier.ts';
+import { retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
@@ -39,12 +39,6 @@ export interface Http1ServerOptions {
   readonly dtabs: DstDtabCache;
   readonly router: Http1Router;
   readonly accessLog: AccessLog | undefined;
-  /** linkerd's `service.responseClassifier`. */
-  readonly classifier: ResponseClassifier;
-  /** linkerd's `service.totalTimeoutMs`: the whole request, retries included. */
-  readonly totalTimeoutMs: number | undefined;
-  /** linkerd's `client.requestAttemptTimeoutMs`: one attempt, until its response head. */
-  readonly attemptTimeoutMs: number | undefined;
   /** Where the server's metrics go (`rt/<router>/server/<ip>/<port>/...`). */
   readonly metrics?: MetricsRegistry;
   readonly log: Log;
@@ -210,8 +204,9 @@ export class Http1Server {
       this.answerError(pr, e);
       return;
     }
+    const service = o.router.serviceOf(pr.dst);
     pr.deadline = strictestDeadline(pr.headers.deadline);
-    let left = o.totalTimeoutMs ?? Infinity;
+    let left = service.params.totalTimeoutMs ?? Infinity;
     let byDeadline = false;
     if (pr.deadline !== undefined) {
       const remaining = deadlineRemainingMs(pr.deadline);
@@ -226,7 +221,7 @@ export class Http1Server {
       }
     }
     if (left !== Infinity) pr.timer = setTimeout(timeOut, left, this, pr, byDeadline ? -1 : left);
-    o.router.dispatch(pr.dst, pr).then(NOOP, (e: unknown) => this.answerError(pr, e));
+    o.router.dispatch(pr.dst, pr, service).then(NOOP, (e: unknown) => this.answerError(pr, e));
   }
 
   /**
@@ -262,7 +257,7 @@ export class Http1Server {
     up.write(pr.upstreamHead);
     // A retry of a request whose body was read whole: the kept copy goes again.
     if (pr.bodyCopy !== undefined && pr.bodySent) for (const b of pr.bodyCopy) up.write(b);
-    const attemptMs = this.#options.attemptTimeoutMs;
+    const attemptMs = routed.client.params.attemptTimeoutMs;
     if (attemptMs !== undefined && pr.headers.upgrade === undefined) pr.attemptTimer = setTimeout(attemptTimedOut, attemptMs, this, pr, attemptMs);
     // The body flows once the connection is open: a connection that never opens has taken
     // none of it, so the request can go to another endpoint whole.
@@ -275,15 +270,14 @@ export class Http1Server {
     // This attempt is over: the endpoint's load and health learn of it now, since the router
     // may send the request again elsewhere.
     routed.endpoint.load--;
-    routed.endpoint.accrual?.record(false);
-    routed.endpoint.latency?.observe(performance.now() - pr.attemptStart);
+    routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart);
     pr.routed = undefined;
     let e: Error;
     if (!connected) {
       const s = routed.client.state;
       const addresses = s.kind === 'bound' ? s.addresses : [routed.endpoint.key];
       e = new ConnectionFailedError(routed.endpoint.key, routed.dst.path, routed.bound.id, addresses, { cause: error });
-    } else if (pr.replayable && retryableWithoutAnswer(this.#options.classifier, pr.method) && routed.attempts.tryRetry()) {
+    } else if (pr.replayable && retryableWithoutAnswer(routed.attempts.service.params.classifier, pr.method) && routed.attempts.tryRetry()) {
       // Written, but never answered: sent again when the classifier would retry a 5XX.
       e = new RetryRequest();
     } else {
@@ -300,9 +294,9 @@ export class Http1Server {
     const routed = pr.routed;
     if (routed === undefined) return;
     routed.endpoint.load--;
-    routed.endpoint.accrual?.record(false);
+    routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart);
     pr.routed = undefined;
-    const retry = pr.replayable && retryableWithoutAnswer(this.#options.classifier, pr.method) && routed.attempts.tryRetry();
+    const retry = pr.replayable && retryableWithoutAnswer(routed.attempts.service.params.classifier, pr.method) && routed.attempts.tryRetry();
     const reject = pr.reject;
     pr.reject = undefined;
     if (reject !== undefined) reject(retry ? new RetryRequest() : error);

@@ -5,7 +5,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { type Address, addressKey } from '../../dtab/index.ts';
-import type { Endpoint, FailureAccrual, PeakEwma } from '../router/index.ts';
+import type { Endpoint } from '../router/index.ts';
 import { ChunkedDecoder } from './chunked.ts';
 import { type Head, headEnd, HeadError, parseResponseHead } from './parse.ts';
 
@@ -262,8 +262,6 @@ export class Http1Endpoint implements Endpoint {
   readonly address: Address;
   readonly key: string;
   load = 0;
-  accrual: FailureAccrual | undefined = undefined;
-  latency: PeakEwma | undefined = undefined;
   readonly #idle: UpstreamConn[] = [];
   readonly #options: Http1EndpointOptions;
   #closed = false;

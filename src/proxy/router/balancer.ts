@@ -5,6 +5,15 @@
 // `io.l5d.fs` line's `* weight`) divide an endpoint's load, as Finagle's weighted balancers do.
 
 import type { Endpoint } from './client.ts';
+import type { FailureAccrual } from './failure-accrual.ts';
+
+/** One endpoint's health as one client sees it. */
+export interface EndpointHealth {
+  readonly accrual: FailureAccrual | undefined;
+  readonly latency: PeakEwma | undefined;
+}
+
+type Health<E> = ReadonlyMap<E, EndpointHealth>;
 
 export type BalancerKind = 'p2c' | 'ewma' | 'heap' | 'roundRobin';
 
@@ -42,24 +51,26 @@ export class PeakEwma {
   }
 }
 
+const NO_HEALTH: ReadonlyMap<unknown, EndpointHealth> = new Map();
 const IN = 0;
 const PROBE = 1;
 const OUT = 2;
 
 /** In the balancer, due a probe now (which it then takes), or out. */
-function standing(e: Endpoint): number {
-  const a = e.accrual;
+function standing<E>(e: E, health: Health<E>): number {
+  const a = health.get(e)?.accrual;
   if (a === undefined || a.state === 'alive') return IN;
   if (a.state === 'dead' && a.available()) return PROBE;
   return OUT;
 }
 
 /** An endpoint that takes a request when all are out: the first that will, from `start`. */
-function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number): E {
+function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number, health: Health<E>): E {
   const n = endpoints.length;
   for (let k = 0; k < n; k++) {
     const e = endpoints[(start + k) % n]!;
-    if (e.accrual === undefined || e.accrual.available()) return e;
+    const a = health.get(e)?.accrual;
+    if (a === undefined || a.available()) return e;
   }
   return endpoints[start % n]!;
 }
@@ -74,22 +85,23 @@ export class Balancer<E extends Endpoint> {
   }
 
   /** The endpoint for one request; undefined when the set is empty. */
-  pick(endpoints: readonly E[], weights: readonly number[] | undefined): E | undefined {
+  pick(endpoints: readonly E[], weights: readonly number[] | undefined, health: Health<E> = NO_HEALTH as Health<E>): E | undefined {
     const n = endpoints.length;
     if (n <= 1) return endpoints[0];
     switch (this.policy.kind) {
       case 'roundRobin':
-        return this.#roundRobin(endpoints);
+        return this.#roundRobin(endpoints, health);
       case 'heap':
-        return this.#leastLoaded(endpoints, weights);
+        return this.#leastLoaded(endpoints, weights, health);
       default:
-        return this.#twoChoices(endpoints, weights);
+        return this.#twoChoices(endpoints, weights, health);
     }
   }
 
-  #cost(e: E, w: number): number {
-    if (this.policy.kind === 'ewma' && e.latency !== undefined) {
-      const lat = e.latency.cost();
+  #cost(e: E, w: number, health: Health<E>): number {
+    const latency = this.policy.kind === 'ewma' ? health.get(e)?.latency : undefined;
+    if (latency !== undefined) {
+      const lat = latency.cost();
       // No latency known yet while requests are out: assume the worst until one answers.
       if (lat === 0) return e.load === 0 ? 0 : Number.MAX_SAFE_INTEGER / 2;
       return (lat * (e.load + 1)) / w;
@@ -97,49 +109,49 @@ export class Balancer<E extends Endpoint> {
     return e.load / w;
   }
 
-  #twoChoices(endpoints: readonly E[], weights: readonly number[] | undefined): E {
+  #twoChoices(endpoints: readonly E[], weights: readonly number[] | undefined, health: Health<E>): E {
     const n = endpoints.length;
     const i = (Math.random() * n) | 0;
     let j = (Math.random() * (n - 1)) | 0;
     if (j >= i) j++;
     const a = endpoints[i]!;
     const b = endpoints[j]!;
-    const sa = standing(a);
-    const sb = standing(b);
+    const sa = standing(a, health);
+    const sb = standing(b, health);
     if (sa === PROBE) return a;
     if (sb === PROBE) return b;
-    if (sa === IN && sb === IN) return this.#cost(b, weights?.[j] ?? 1) < this.#cost(a, weights?.[i] ?? 1) ? b : a;
+    if (sa === IN && sb === IN) return this.#cost(b, weights?.[j] ?? 1, health) < this.#cost(a, weights?.[i] ?? 1, health) ? b : a;
     if (sa === IN) return a;
     if (sb === IN) return b;
-    return anyOf(endpoints, i);
+    return anyOf(endpoints, i, health);
   }
 
-  #leastLoaded(endpoints: readonly E[], weights: readonly number[] | undefined): E {
+  #leastLoaded(endpoints: readonly E[], weights: readonly number[] | undefined, health: Health<E>): E {
     let best: E | undefined;
     let bestCost = Infinity;
     const start = (Math.random() * endpoints.length) | 0;
     for (let k = 0; k < endpoints.length; k++) {
       const idx = (start + k) % endpoints.length;
       const e = endpoints[idx]!;
-      const s = standing(e);
+      const s = standing(e, health);
       if (s === PROBE) return e;
       if (s === OUT) continue;
-      const c = this.#cost(e, weights?.[idx] ?? 1);
+      const c = this.#cost(e, weights?.[idx] ?? 1, health);
       if (c < bestCost) {
         best = e;
         bestCost = c;
       }
     }
-    return best ?? anyOf(endpoints, start);
+    return best ?? anyOf(endpoints, start, health);
   }
 
-  #roundRobin(endpoints: readonly E[]): E {
+  #roundRobin(endpoints: readonly E[], health: Health<E>): E {
     const n = endpoints.length;
     for (let k = 0; k < n; k++) {
       const e = endpoints[this.#next++ % n]!;
-      if (standing(e) !== OUT) return e;
+      if (standing(e, health) !== OUT) return e;
     }
-    return anyOf(endpoints, this.#next);
+    return anyOf(endpoints, this.#next, health);
   }
 }
 

@@ -1,13 +1,14 @@
 // The client tier: one per bound name (keyed by its id, `/#/io.l5d.fs/web`), holding the live
-// endpoint set of that name and choosing an endpoint per request. Endpoints themselves are
-// shared between clients by address (see endpoints.ts).
+// endpoint set of that name, the health of each endpoint as this client sees it (failure
+// accrual, latency), and choosing an endpoint per request. Endpoints themselves (their
+// connection pools) are shared between clients by address (see endpoints.ts).
 
 import { type Closable, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
 import { type Addr, type Address, addressKey, type BoundName, ENDPOINT_WEIGHT_META_KEY } from '../../dtab/index.ts';
-import { Balancer, type BalancerPolicy, type PeakEwma } from './balancer.ts';
 import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
+import { Balancer, type BalancerPolicy, type EndpointHealth, PeakEwma } from './balancer.ts';
 import type { EndpointPool } from './endpoints.ts';
-import type { FailureAccrual } from './failure-accrual.ts';
+import { type AccrualCounters, FailureAccrual, type FailureAccrualPolicy } from './failure-accrual.ts';
 
 /** What the router needs of an endpoint; the protocol's connection pool behind it is its own. */
 export interface Endpoint {
@@ -16,12 +17,17 @@ export interface Endpoint {
   readonly key: string;
   /** Requests in flight: the balancer prefers the less loaded. */
   readonly load: number;
-  /** Set by the router when the endpoint is made: whether it is in the balancer now. */
-  accrual: FailureAccrual | undefined;
-  /** Set by the router for latency-aware balancers: the endpoint's response latency. */
-  latency: PeakEwma | undefined;
   /** Releases connections; called once no client uses the endpoint. */
   close(): void;
+}
+
+/** linkerd's client parameters, resolved for one client id. */
+export interface ClientParams {
+  readonly balancer: BalancerPolicy;
+  readonly failureAccrual: FailureAccrualPolicy;
+  readonly requeueBudget: RetryBudgetConfig;
+  /** One attempt's time to its response head; undefined for none. */
+  readonly attemptTimeoutMs: number | undefined;
 }
 
 export type ClientState<E> =
@@ -41,40 +47,61 @@ const NEG = { kind: 'neg' } as const;
 
 export class ClientNode<E extends Endpoint> implements Closable {
   readonly bound: BoundName;
+  readonly params: ClientParams;
   /** Replaced, never mutated, on each change of the address set. */
   state: ClientState<E> = PENDING;
   /** Connection failures are sent again to another endpoint within this budget. */
   readonly requeues: RetryBudget;
-  readonly #pool: EndpointPool<E>;
-  #sub: Closable | undefined;
-  #waiters: (() => void)[] = [];
-  #closed = false;
-
-  readonly #balancer: Balancer<E>;
   /** The client's metrics scope (`rt/<router>/client/<id>`), when metrics are kept. */
   readonly scope: string | undefined;
   readonly stats: RequestStats | undefined;
   readonly requeueCounter: Counter | undefined;
+  /** What failure accrual did to this client's endpoints (`failure_accrual/...`). */
+  readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
+  readonly #pool: EndpointPool<E>;
+  readonly #balancer: Balancer<E>;
+  /** Each endpoint's health as seen from this client; kept while the endpoint stays in the set. */
+  readonly #health = new Map<E, EndpointHealth>();
+  #sub: Closable | undefined;
+  #waiters: (() => void)[] = [];
+  #closed = false;
 
-  constructor(bound: BoundName, pool: EndpointPool<E>, requeueBudget: RetryBudgetConfig, balancer: BalancerPolicy, metrics?: MetricsRegistry, scope?: string) {
+  constructor(bound: BoundName, pool: EndpointPool<E>, params: ClientParams, metrics?: MetricsRegistry, scope?: string) {
     this.bound = bound;
+    this.params = params;
     this.#pool = pool;
-    this.#balancer = new Balancer(balancer);
+    this.#balancer = new Balancer(params.balancer);
+    this.requeues = new RetryBudget(params.requeueBudget);
     this.scope = metrics === undefined ? undefined : scope;
     if (metrics !== undefined && scope !== undefined) {
       this.stats = new RequestStats(metrics, scope);
       this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
-      metrics.gauge(`${scope}/loadbalancer/size`, () => (this.state.kind === 'bound' ? this.state.endpoints.length : 0));
-      metrics.gauge(`${scope}/loadbalancer/available`, () =>
-        this.state.kind === 'bound' ? this.state.endpoints.filter((e) => e.accrual === undefined || e.accrual.state === 'alive').length : 0,
-      );
-      metrics.gauge(`${scope}/loadbalancer/load`, () => (this.state.kind === 'bound' ? this.state.endpoints.reduce((a, e) => a + e.load, 0) : 0));
+      const endpoints = (): readonly E[] => (this.state.kind === 'bound' ? this.state.endpoints : []);
+      metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);
+      metrics.gauge(`${scope}/loadbalancer/available`, () => endpoints().filter((e) => this.#health.get(e)?.accrual?.state !== 'dead').length);
+      metrics.gauge(`${scope}/loadbalancer/load`, () => endpoints().reduce((a, e) => a + e.load, 0));
+      const c = this.accrualCounters;
+      metrics.gauge(`${scope}/failure_accrual/removals`, () => c.removals);
+      metrics.gauge(`${scope}/failure_accrual/revivals`, () => c.revivals);
+      metrics.gauge(`${scope}/failure_accrual/probes`, () => c.probes);
     } else {
       this.stats = undefined;
       this.requeueCounter = undefined;
     }
-    this.requeues = new RetryBudget(requeueBudget);
     this.#sub = bound.addr.observe((addr) => this.#update(addr));
+  }
+
+  #healthFor(e: E): EndpointHealth {
+    let h = this.#health.get(e);
+    if (h === undefined) {
+      const p = this.params;
+      h = {
+        accrual: p.failureAccrual.kind === 'none' ? undefined : new FailureAccrual(p.failureAccrual, this.accrualCounters),
+        latency: p.balancer.kind === 'ewma' ? new PeakEwma(p.balancer.decayTimeMs) : undefined,
+      };
+      this.#health.set(e, h);
+    }
+    return h;
   }
 
   #update(addr: Addr): void {
@@ -93,6 +120,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
         break;
       case 'bound': {
         const endpoints = addr.addrs.map((a) => this.#pool.acquire(a));
+        for (const e of endpoints) this.#healthFor(e);
         const weights = addr.addrs.some((a) => a.meta[ENDPOINT_WEIGHT_META_KEY] !== undefined)
           ? addr.addrs.map((a) => {
               const w = a.meta[ENDPOINT_WEIGHT_META_KEY];
@@ -103,7 +131,14 @@ export class ClientNode<E extends Endpoint> implements Closable {
         break;
       }
     }
-    if (before.kind === 'bound' && before !== this.state) for (const e of before.endpoints) this.#pool.release(e);
+    if (before.kind === 'bound' && before !== this.state) {
+      // An endpoint kept across the update keeps its health; one that left loses it.
+      const now = this.state.kind === 'bound' ? new Set(this.state.endpoints) : undefined;
+      for (const e of before.endpoints) {
+        if (now === undefined || !now.has(e)) this.#health.delete(e);
+        this.#pool.release(e);
+      }
+    }
     if (this.state.kind !== 'pending' && this.#waiters.length > 0) {
       const ws = this.#waiters;
       this.#waiters = [];
@@ -129,7 +164,20 @@ export class ClientNode<E extends Endpoint> implements Closable {
   /** The endpoint for one request, by the client's balancer; undefined when the set is empty. */
   pick(endpoints: readonly E[]): E | undefined {
     const s = this.state;
-    return this.#balancer.pick(endpoints, s.kind === 'bound' ? s.weights : undefined);
+    return this.#balancer.pick(endpoints, s.kind === 'bound' ? s.weights : undefined, this.#health);
+  }
+
+  /** The outcome of one attempt on `endpoint`: its health and latency as this client sees them. */
+  observe(endpoint: E, success: boolean, latencyMs: number): void {
+    const h = this.#health.get(endpoint);
+    if (h === undefined) return;
+    h.accrual?.record(success);
+    h.latency?.observe(latencyMs);
+  }
+
+  /** The accrual state of an endpoint of this client (for state pages and tests). */
+  healthOf(endpoint: E): EndpointHealth | undefined {
+    return this.#health.get(endpoint);
   }
 
   close(): void {
@@ -138,6 +186,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
     this.#sub?.close();
     this.#sub = undefined;
     if (this.state.kind === 'bound') for (const e of this.state.endpoints) this.#pool.release(e);
+    this.#health.clear();
     this.state = PENDING;
     const ws = this.#waiters;
     this.#waiters = [];

@@ -1,7 +1,7 @@
 // Public surface of the router core: protocol-independent routing from a destination to an
 // endpoint.
 export { ClientNode } from './client.ts';
-export type { ClientState, Endpoint } from './client.ts';
+export type { ClientParams, ClientState, Endpoint } from './client.ts';
 export { DstDtabCache } from './dst.ts';
 export type { Dst, DstDtabs } from './dst.ts';
 export { EndpointPool } from './endpoints.ts';
@@ -13,5 +13,6 @@ export type { AccrualCounters, AccrualState, FailureAccrualPolicy } from './fail
 export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './retries.ts';
 export type { RetryPolicy } from './retries.ts';
 export { Balancer, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
-export type { BalancerKind, BalancerPolicy } from './balancer.ts';
-export { ServiceNode, scopeOf } from './stats.ts';
+export type { BalancerKind, BalancerPolicy, EndpointHealth } from './balancer.ts';
+export { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, scopeOf } from './stats.ts';
+export type { ServiceParams } from './stats.ts';

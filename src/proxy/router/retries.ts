@@ -26,13 +26,11 @@ export class RetryRequest extends Error {
 export class Attempts {
   readonly service: ServiceNode;
   readonly startMs: number;
-  readonly #policy: RetryPolicy;
   retries = 0;
   #backoff: BackoffSequence | undefined = undefined;
 
-  constructor(service: ServiceNode, policy: RetryPolicy) {
+  constructor(service: ServiceNode) {
     this.service = service;
-    this.#policy = policy;
     this.startMs = performance.now();
   }
 
@@ -50,7 +48,7 @@ export class Attempts {
 
   /** How long to wait before the retry just taken. */
   nextDelay(): number {
-    this.#backoff ??= this.#policy.backoff();
+    this.#backoff ??= this.service.params.retries.backoff();
     return this.#backoff.next();
   }
 }

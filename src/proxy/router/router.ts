@@ -6,19 +6,17 @@
 // only a name still binding waits, up to `bindingTimeoutMs`.
 
 import { LRUCache } from 'lru-cache';
-import { type ActivityState, type Closable, DEFAULT_RETRY_BUDGET, type Log, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
-import type { Address, BoundName, NameTree } from '../../dtab/index.ts';
+import type { ActivityState, Closable, Log } from '../../core/index.ts';
+import type { Address, BoundName, NameTree, Path } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
 import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
-import { ClientNode, type Endpoint } from './client.ts';
+import { type ClientParams, ClientNode, type Endpoint } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
-import { DEFAULT_FAILURE_ACCRUAL, type FailureAccrualPolicy } from './failure-accrual.ts';
-import { type BalancerPolicy, DEFAULT_BALANCER } from './balancer.ts';
 import { pickBound } from './pick.ts';
-import { ServiceNode, scopeOf } from './stats.ts';
+import { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, type ServiceParams, scopeOf } from './stats.ts';
 import type { MetricsRegistry } from '../../metrics/index.ts';
-import { Attempts, DEFAULT_RETRY_POLICY, RetryRequest, type RetryPolicy } from './retries.ts';
+import { Attempts, RetryRequest } from './retries.ts';
 
 /** Where one request was sent: what logs, headers and error texts say about it. */
 export interface Routed<E extends Endpoint> {
@@ -45,14 +43,10 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly maxClients?: number;
   /** A client unused this long is dropped (linkerd's `idleTtlSecs`, 600 s). */
   readonly clientIdleMs?: number;
-  /** linkerd's `client.failureAccrual` (5 failures in a row, backoff 5 s-300 s). */
-  readonly failureAccrual?: FailureAccrualPolicy;
-  /** linkerd's `client.requeueBudget`: connection failures sent again to another endpoint. */
-  readonly requeueBudget?: RetryBudgetConfig;
-  /** linkerd's `service.retries`: budget (per service) and backoff. */
-  readonly retries?: RetryPolicy;
-  /** linkerd's `client.loadBalancer` (p2c). */
-  readonly balancer?: BalancerPolicy;
+  /** linkerd's `client` parameters for a client id (its `io.l5d.static` prefixes resolved). */
+  readonly clientParams?: (id: Path) => ClientParams;
+  /** linkerd's `service` parameters for a logical name. */
+  readonly serviceParams?: (name: Path) => ServiceParams;
   /** Where the router's metrics go (none when undefined). */
   readonly metrics?: MetricsRegistry;
   readonly log: Log;
@@ -73,13 +67,12 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   readonly #clients: LRUCache<string, ClientNode<E>>;
   readonly #bindingTimeoutMs: number;
   readonly #call: EndpointService<E, Req, Res>;
-  readonly #requeueBudget: RetryBudgetConfig;
+  readonly #clientParams: (id: Path) => ClientParams;
+  readonly #serviceParams: (name: Path) => ServiceParams;
   /** Requests sent again after a connection failure (linkerd's `retries/requeues`). */
   requeues = 0;
   /** Requests sent again after a retryable failure (linkerd's `retries/total`). */
   retries = 0;
-  readonly #retryPolicy: RetryPolicy;
-  readonly #balancer: BalancerPolicy;
   /** One retry budget per service (logical name), as linkerd keeps them. */
   readonly #services: LRUCache<string, ServiceNode>;
   readonly #metrics: MetricsRegistry | undefined;
@@ -87,16 +80,11 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
     this.bindings = new BindingCache(options.interpreter, options.bindingCache);
-    this.#balancer = options.balancer ?? DEFAULT_BALANCER;
-    this.endpoints = new EndpointPool(
-      options.newEndpoint,
-      options.failureAccrual ?? DEFAULT_FAILURE_ACCRUAL,
-      this.#balancer.kind === 'ewma' ? this.#balancer.decayTimeMs : undefined,
-    );
+    this.endpoints = new EndpointPool(options.newEndpoint);
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
-    this.#requeueBudget = options.requeueBudget ?? DEFAULT_RETRY_BUDGET;
-    this.#retryPolicy = options.retries ?? DEFAULT_RETRY_POLICY;
+    this.#clientParams = options.clientParams ?? (() => DEFAULT_CLIENT_PARAMS);
+    this.#serviceParams = options.serviceParams ?? (() => DEFAULT_SERVICE_PARAMS);
     this.#metrics = options.metrics;
     this.#services = new LRUCache({
       max: options.maxClients ?? 1000,
@@ -116,18 +104,22 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     });
   }
 
-  /** Routes one request. Rejects with a ProxyError when it cannot be routed. */
-  dispatch(dst: Dst, req: Req): Promise<Res> {
-    const attempts = new Attempts(this.#serviceOf(dst), this.#retryPolicy);
-    attempts.service.budget.deposit();
+  /**
+   * Routes one request. Rejects with a ProxyError when it cannot be routed. `service` is the
+   * destination's service node when the caller has looked it up already ({@link serviceOf}).
+   */
+  dispatch(dst: Dst, req: Req, service: ServiceNode = this.serviceOf(dst)): Promise<Res> {
+    const attempts = new Attempts(service);
+    service.budget.deposit();
     return this.#route(dst, req, attempts);
   }
 
-  #serviceOf(dst: Dst): ServiceNode {
+  /** The service node of a logical name: its parameters, retry budget and metrics. */
+  serviceOf(dst: Dst): ServiceNode {
     const key = dst.path.show;
     let s = this.#services.get(key);
     if (s === undefined) {
-      s = new ServiceNode(new RetryBudget(this.#retryPolicy.budget), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`);
+      s = new ServiceNode(this.#serviceParams(dst.path), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`);
       this.#services.set(key, s);
     }
     return s;
@@ -212,7 +204,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = bound.id.show;
     let client = this.#clients.get(key);
     if (client === undefined || client.bound.addr !== bound.addr) {
-      client = new ClientNode(bound, this.endpoints, this.#requeueBudget, this.#balancer, this.#metrics, `rt/${this.label}/client/${scopeOf(key)}`);
+      client = new ClientNode(bound, this.endpoints, this.#clientParams(bound.id), this.#metrics, `rt/${this.label}/client/${scopeOf(key)}`);
       this.#clients.set(key, client);
     }
     return client;

@@ -2,16 +2,43 @@
 // `rt/<router>/service/<svc>/...`, per client (bound id) `rt/<router>/client/<id>/...`. A node's
 // handles are made with the node and its scope is dropped with it, as linkerd prunes idle ones.
 
-import type { RetryBudget } from '../../core/index.ts';
+import { DEFAULT_RETRY_BUDGET, RetryBudget } from '../../core/index.ts';
 import { type Counter, type Histogram, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
+import { DEFAULT_CLASSIFIER_KIND, RESPONSE_CLASSIFIERS, type ResponseClassifier } from '../classifier.ts';
+import { DEFAULT_BALANCER } from './balancer.ts';
+import type { ClientParams } from './client.ts';
+import { DEFAULT_FAILURE_ACCRUAL } from './failure-accrual.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retries.ts';
+
+/** linkerd's service parameters, resolved for one logical name. */
+export interface ServiceParams {
+  readonly retries: RetryPolicy;
+  readonly classifier: ResponseClassifier;
+  /** The whole request, retries included; undefined for none. */
+  readonly totalTimeoutMs: number | undefined;
+}
+
+export const DEFAULT_SERVICE_PARAMS: ServiceParams = {
+  retries: DEFAULT_RETRY_POLICY,
+  classifier: RESPONSE_CLASSIFIERS[DEFAULT_CLASSIFIER_KIND]!,
+  totalTimeoutMs: undefined,
+};
+
+export const DEFAULT_CLIENT_PARAMS: ClientParams = {
+  balancer: DEFAULT_BALANCER,
+  failureAccrual: DEFAULT_FAILURE_ACCRUAL,
+  requeueBudget: DEFAULT_RETRY_BUDGET,
+  attemptTimeoutMs: undefined,
+};
 
 /** A scope segment from a path: its text without the leading slash. */
 export function scopeOf(pathShow: string): string {
   return pathShow.startsWith('/') ? pathShow.slice(1) : pathShow;
 }
 
-/** One logical name's retry budget and metrics. */
+/** One logical name's parameters, retry budget and metrics. */
 export class ServiceNode {
+  readonly params: ServiceParams;
   readonly budget: RetryBudget;
   readonly scope: string;
   readonly stats: RequestStats | undefined;
@@ -19,7 +46,9 @@ export class ServiceNode {
   readonly retriesPerRequest: Histogram | undefined;
   readonly budgetExhausted: Counter | undefined;
 
-  constructor(budget: RetryBudget, registry: MetricsRegistry | undefined, scope: string) {
+  constructor(params: ServiceParams, registry: MetricsRegistry | undefined, scope: string) {
+    this.params = params;
+    const budget = new RetryBudget(params.retries.budget);
     this.budget = budget;
     this.scope = scope;
     if (registry === undefined) {
