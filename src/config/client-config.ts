@@ -44,7 +44,7 @@ export function readClient(raw: unknown, at: string, notApplied: string[]): Para
 
 /** The client parameters of one object (a global block, or one static config). */
 function readClientParams(c: ConfigReader, notApplied: string[]): ClientConfig {
-  const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'), notApplied);
+  const failureAccrual = readAccrual(c.raw('failureAccrual'), c.keyAt('failureAccrual'));
   const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
   const balancer = readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
   const attemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
@@ -52,7 +52,14 @@ function readClientParams(c: ConfigReader, notApplied: string[]): ClientConfig {
   return { balancer, failureAccrual, requeueBudget, attemptTimeoutMs };
 }
 
-function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAccrualPolicy {
+/** `successRate`, required by both success-rate kinds: a fraction of 1. */
+function requiredRate(r: ConfigReader): number {
+  const rate = r.optionalNumber('successRate', 0, 1);
+  if (rate === undefined) throw r.error('successRate', 'required: the success rate below which an endpoint is taken out, from 0 to 1');
+  return rate;
+}
+
+function readAccrual(raw: unknown, at: string): FailureAccrualPolicy {
   if (raw === undefined || raw === null) return DEFAULT_FAILURE_ACCRUAL;
   const r = new ConfigReader(raw, at);
   const kind = r.string('kind');
@@ -66,13 +73,20 @@ function readAccrual(raw: unknown, at: string, notApplied: string[]): FailureAcc
       r.done();
       return { kind, failures, backoff };
     }
-    case 'io.l5d.successRate':
-    case 'io.l5d.successRateWindowed':
-      // Read whole and reported; consecutive failures stand in until these come.
-      r.ignore('successRate', 'requests', 'window', 'backoff');
+    case 'io.l5d.successRate': {
+      const successRate = requiredRate(r);
+      const requests = r.integer('requests', 1, 1_000_000);
+      const backoff = readBackoff(r.raw('backoff'), r.keyAt('backoff')) ?? DEFAULT_ACCRUAL_BACKOFF;
       r.done();
-      notApplied.push(at);
-      return DEFAULT_FAILURE_ACCRUAL;
+      return { kind, failures: Infinity, successRate, requests, backoff };
+    }
+    case 'io.l5d.successRateWindowed': {
+      const successRate = requiredRate(r);
+      const windowSecs = r.integer('window', 1, 24 * 60 * 60);
+      const backoff = readBackoff(r.raw('backoff'), r.keyAt('backoff')) ?? DEFAULT_ACCRUAL_BACKOFF;
+      r.done();
+      return { kind, failures: Infinity, successRate, windowMs: windowSecs * 1000, backoff };
+    }
     default:
       throw r.error(
         'kind',

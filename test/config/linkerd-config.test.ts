@@ -136,6 +136,16 @@ describe('client block', () => {
     assert.match(refusal(router('{kind: io.l5d.static, configs: [{requestAttemptTimeoutMs: 5}]}')), /client\.configs\[0\]\.prefix/);
   });
 
+  test('success-rate accruals need their rate and span', () => {
+    const sr = load(router('{failureAccrual: {kind: io.l5d.successRate, successRate: 0.9, requests: 50}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual;
+    assert.deepEqual([sr.kind, sr.successRate, sr.requests], ['io.l5d.successRate', 0.9, 50]);
+    const w = load(router('{failureAccrual: {kind: io.l5d.successRateWindowed, successRate: 0.5, window: 30}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual;
+    assert.deepEqual([w.kind, w.successRate, w.windowMs], ['io.l5d.successRateWindowed', 0.5, 30_000]);
+    assert.match(refusal(router('{failureAccrual: {kind: io.l5d.successRate, requests: 5}}')), /failureAccrual\.successRate: required/);
+    assert.match(refusal(router('{failureAccrual: {kind: io.l5d.successRate, successRate: 2, requests: 5}}')), /successRate: must be between 0 and 1/);
+    assert.match(refusal(router('{failureAccrual: {kind: io.l5d.successRateWindowed, successRate: 0.5}}')), /failureAccrual\.window/);
+  });
+
   test('refusals name the key', () => {
     assert.match(refusal(router('{failureAccrual: {kind: sometimes}}')), /client\.failureAccrual\.kind: unknown failure accrual kind/);
     assert.match(refusal(router('{failureAccrual: {kind: io.l5d.consecutiveFailures, backoff: {kind: jittered, minMs: 10, maxMs: 5}}}')), /backoff\.maxMs: 5 is less than minMs 10/);

@@ -38,6 +38,36 @@ describe('failure accrual', () => {
     assert.deepEqual(counters, { removals: 1, revivals: 1, probes: 2 });
   });
 
+  test('io.l5d.successRate: an endpoint is taken out when its moving success rate falls below the target', () => {
+    let now = 0;
+    const counters = { removals: 0, revivals: 0, probes: 0 };
+    const a = new FailureAccrual({ kind: 'io.l5d.successRate', failures: Infinity, successRate: 0.9, requests: 10, backoff: constantBackoff(100) }, counters, () => now);
+    // Failures alternating with successes: a rate of about a half, but not before 10 answers.
+    for (let i = 0; i < 8; i++) a.record(i % 2 === 0);
+    assert.equal(a.state, 'alive');
+    for (let i = 0; i < 4 && a.state === 'alive'; i++) a.record(i % 2 === 0);
+    assert.equal(a.state, 'dead');
+    now = 100;
+    assert.equal(a.available(), true);
+    a.record(true);
+    assert.equal(a.state, 'alive');
+    // A rare failure among many successes leaves it in.
+    for (let i = 0; i < 100; i++) a.record(i % 20 !== 0);
+    assert.equal(a.state, 'alive');
+  });
+
+  test('io.l5d.successRateWindowed: the success rate over the last window decides', () => {
+    let now = 0;
+    const counters = { removals: 0, revivals: 0, probes: 0 };
+    const a = new FailureAccrual({ kind: 'io.l5d.successRateWindowed', failures: Infinity, successRate: 0.5, windowMs: 1000, backoff: constantBackoff(100) }, counters, () => now);
+    for (let i = 0; i < 10; i++) a.record(true);
+    now = 2000;
+    // The successes have left the window: one failure is all there is.
+    a.record(false);
+    assert.equal(a.state, 'dead');
+    assert.equal(counters.removals, 1);
+  });
+
   test('equal-jittered backoff starts at its minimum, grows, and stays under its maximum', () => {
     const seq = equalJitteredBackoff(5000, 300_000)(() => 0.5);
     const delays = Array.from({ length: 12 }, () => seq.next());
