@@ -219,3 +219,54 @@ describe('per-prefix parameters (io.l5d.static)', () => {
     assert.ok(bFailures > 5, `${bFailures} failures on b`);
   });
 });
+
+describe('cancellation', () => {
+  const disco = new Disco();
+  let bad: Upstream;
+  let slow: Upstream;
+  let d: RunningDaemon;
+  before(async () => {
+    bad = await failing('bad');
+    slow = await upstream('slow', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end('late'), 2000);
+    });
+    disco.set('down', bad.port);
+    disco.set('slow', slow.port);
+    d = await daemonWith(disco, '    responseClassifier: {kind: io.l5d.http.retryableAll5XX}\n    retries: {backoff: {kind: constant, ms: 300}}', '    failureAccrual: {kind: none}');
+  });
+  after(async () => {
+    await d.close();
+    await Promise.all([bad.close(), slow.close()]);
+    disco.close();
+  });
+
+  test('a caller hanging up cancels the attempt in flight', async () => {
+    const { request } = await import('node:http');
+    const closed = new Promise<void>((resolve) => {
+      slow.server.once('request', (req) => req.socket.once('close', () => resolve()));
+    });
+    const req = request({ host: '127.0.0.1', port: d.port(), headers: { host: 'slow' }, agent: false });
+    req.on('error', () => {});
+    req.end();
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    const t0 = Date.now();
+    await closed;
+    assert.ok(Date.now() - t0 < 1000, 'the upstream connection closed at once');
+  });
+
+  test('a caller hanging up during a retry backoff cancels the pending retry', async () => {
+    const { request } = await import('node:http');
+    const before = bad.seen.length;
+    const req = request({ host: '127.0.0.1', port: d.port(), headers: { host: 'down' }, agent: false });
+    req.on('error', () => {});
+    req.end();
+    // The first attempt fails at once; the retry waits 300 ms.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(bad.seen.length - before, 1);
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(bad.seen.length - before, 1, 'no retry was sent for a caller that left');
+  });
+});

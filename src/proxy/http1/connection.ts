@@ -315,8 +315,11 @@ export class DownstreamConn {
       }
       return;
     }
-    // A body cut short cannot be sent on: closing aborts the upstream exchange too.
-    if (this.state === 'body') this.socket.destroy();
+    // A client that closes its side before the answer has begun is taken as gone, as nginx and
+    // linkerd take it: the upstream attempt, and any retry pending, are cancelled. One that
+    // closes while the answer streams still gets the rest of it. A body cut short cannot be
+    // sent on either way.
+    if (this.state === 'body' || !pr.answered) this.socket.destroy();
     else pr.keepAlive = false;
   }
 
