@@ -116,3 +116,49 @@ export function durationText(ms: number): string {
   if (ms % 1000 === 0 && ms !== 0) return `${ms / 1000}.seconds`;
   return `${ms}.milliseconds`;
 }
+
+/** The caller's deadline (`l5d-ctx-deadline`) passed before the answer (503). */
+export class DeadlineExceededError extends ProxyError {
+  readonly code = 'L5D_DEADLINE';
+  readonly status = 503;
+
+  constructor(name: string) {
+    super(`exceeded the request deadline set by the caller (l5d-ctx-deadline) for ${name}`);
+  }
+}
+
+/** One attempt took longer than `requestAttemptTimeoutMs` (503). */
+export class AttemptTimeoutError extends ProxyError {
+  readonly code = 'L5D_ATTEMPT_TIMEOUT';
+  readonly status = 503;
+
+  constructor(ms: number, name: string) {
+    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for an individual request, excluding retries`);
+  }
+}
+
+/** The whole request took longer than `totalTimeoutMs` (503). */
+export class TotalTimeoutError extends ProxyError {
+  readonly code = 'L5D_TOTAL_TIMEOUT';
+  readonly status = 503;
+
+  constructor(ms: number, name: string) {
+    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for the request, including retries (if applicable)`);
+  }
+}
+
+/** Rejected past `maxConcurrentRequests` (503). */
+export class ConcurrencyLimitError extends ProxyError {
+  readonly code = 'L5D_OVERLOADED';
+  readonly status = 503;
+
+  constructor(max: number) {
+    super(`Rejected: more than ${max} concurrent requests`);
+  }
+}
+
+/** Failures of an exchange after the request was (perhaps) written: the message as it is. */
+export class UpstreamError extends ProxyError {
+  readonly code = 'L5D_UPSTREAM';
+  readonly status = 502;
+}

@@ -10,7 +10,7 @@ export type { InboundHeaders } from './headers.ts';
 export { headEnd, HeadError, parseRequestHead, parseResponseHead } from './parse.ts';
 export type { Framing, Head } from './parse.ts';
 export { Http1Request } from './request.ts';
-export { ConcurrencyLimitError, errorResponse, Http1Server } from './server.ts';
+export { errorResponse, Http1Server } from './server.ts';
 export type { Http1Router, Http1ServerOptions } from './server.ts';
 export { DEFAULT_ENDPOINT_OPTIONS, Http1Endpoint, UpstreamConn } from './upstream.ts';
 export type { Http1EndpointOptions, ResponseSink } from './upstream.ts';

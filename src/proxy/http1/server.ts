@@ -5,14 +5,26 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../../core/index.ts';
-import { ConnectionFailedError, describeRequest, durationText, IdentificationError, ProxyError, ProxyLoopError } from '../errors.ts';
+import {
+  AttemptTimeoutError,
+  ConcurrencyLimitError,
+  ConnectionFailedError,
+  DeadlineExceededError,
+  describeRequest,
+  IdentificationError,
+  ProxyError,
+  ProxyLoopError,
+  TotalTimeoutError,
+  UpstreamError,
+} from '../errors.ts';
 import { retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
-import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
+import type { MetricsRegistry } from '../../metrics/index.ts';
+import { ServerStats } from './server-stats.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
 import { viaEntry } from './headers.ts';
 import { upstreamHeaders } from './forward.ts';
@@ -44,51 +56,6 @@ export interface Http1ServerOptions {
   readonly log: Log;
 }
 
-/** The caller's deadline (`l5d-ctx-deadline`) passed before the answer (503). */
-export class DeadlineExceededError extends ProxyError {
-  readonly code = 'L5D_DEADLINE';
-  readonly status = 503;
-
-  constructor(name: string) {
-    super(`exceeded the request deadline set by the caller (l5d-ctx-deadline) for ${name}`);
-  }
-}
-
-/** One attempt took longer than `requestAttemptTimeoutMs` (503). */
-export class AttemptTimeoutError extends ProxyError {
-  readonly code = 'L5D_ATTEMPT_TIMEOUT';
-  readonly status = 503;
-
-  constructor(ms: number, name: string) {
-    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for an individual request, excluding retries`);
-  }
-}
-
-/** The whole request took longer than `totalTimeoutMs` (503). */
-export class TotalTimeoutError extends ProxyError {
-  readonly code = 'L5D_TOTAL_TIMEOUT';
-  readonly status = 503;
-
-  constructor(ms: number, name: string) {
-    super(`exceeded ${durationText(ms)} to ${name} while waiting for a response for the request, including retries (if applicable)`);
-  }
-}
-
-/** Rejected past `maxConcurrentRequests` (503). */
-export class ConcurrencyLimitError extends ProxyError {
-  readonly code = 'L5D_OVERLOADED';
-  readonly status = 503;
-
-  constructor(max: number) {
-    super(`Rejected: more than ${max} concurrent requests`);
-  }
-}
-
-/** Failures of an exchange after the request was (perhaps) written: the message as it is. */
-class UpstreamError extends ProxyError {
-  readonly code = 'L5D_UPSTREAM';
-  readonly status = 502;
-}
 
 const NOOP = (): void => {};
 
@@ -403,33 +370,6 @@ export class Http1Server {
   }
 }
 
-/** A server's metrics: requests by outcome and status, latency, requests pending. */
-class ServerStats {
-  readonly #registry: MetricsRegistry;
-  readonly #scope: string;
-  readonly #stats: RequestStats;
-  readonly #status = new Map<number, Counter>();
-
-  constructor(registry: MetricsRegistry, scope: string, pending: () => number) {
-    this.#registry = registry;
-    this.#scope = scope;
-    this.#stats = new RequestStats(registry, scope);
-    registry.gauge(`${scope}/pending`, pending);
-  }
-
-  record(pr: Http1Request): void {
-    // linkerd's server counts a 5XX as a failure whatever the classifier says of retries.
-    this.#stats.record(pr.status < 500, Date.now() - pr.startMs);
-    let c = this.#status.get(pr.status);
-    if (c === undefined) {
-      c = this.#registry.counter(`${this.#scope}/status/${pr.status}`);
-      this.#status.set(pr.status, c);
-      this.#status.set(-Math.floor(pr.status / 100), this.#registry.counter(`${this.#scope}/status/${Math.floor(pr.status / 100)}XX`));
-    }
-    c.incr();
-    this.#status.get(-Math.floor(pr.status / 100))!.incr();
-  }
-}
 
 /** The request head sent upstream: request line, forwarded headers and the router's own. */
 function requestHead(pr: Http1Request, routed: Routed<Http1Endpoint>): string {
