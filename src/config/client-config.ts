@@ -18,6 +18,8 @@ import {
   DEFAULT_BALANCER,
   DEFAULT_CLIENT_PARAMS,
   DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_POOL,
+  type PoolParams,
   type FailureAccrualPolicy,
   NO_FAILURE_ACCRUAL,
 } from '../proxy/index.ts';
@@ -28,7 +30,7 @@ export type ClientConfig = ClientParams;
 export const DEFAULT_CLIENT: ClientConfig = DEFAULT_CLIENT_PARAMS;
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
-const CLIENT_LATER = ['hostConnectionPool', 'failFast', 'clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
+const CLIENT_LATER = ['failFast', 'clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
 const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin'];
 /** Aperture comes later; until then its requests are balanced by p2c. */
 const LATER_BALANCERS = ['aperture'];
@@ -48,8 +50,22 @@ function readClientParams(c: ConfigReader, notApplied: string[]): ClientConfig {
   const requeueBudget = readBudget(c.raw('requeueBudget'), c.keyAt('requeueBudget'));
   const balancer = readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
   const attemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
+  const pool = readPool(c.raw('hostConnectionPool'), c.keyAt('hostConnectionPool'));
   notApplied.push(...c.present(...CLIENT_LATER));
-  return { balancer, failureAccrual, requeueBudget, attemptTimeoutMs };
+  return { pool, balancer, failureAccrual, requeueBudget, attemptTimeoutMs };
+}
+
+/** `hostConnectionPool`: `minSize`, `maxSize`, `idleTimeMs`, `maxWaiters`. */
+function readPool(raw: unknown, at: string): PoolParams {
+  if (raw === undefined || raw === null) return DEFAULT_POOL;
+  const r = new ConfigReader(raw, at);
+  const minSize = r.optionalInteger('minSize', 0, 100_000) ?? DEFAULT_POOL.minSize;
+  const maxSize = r.optionalInteger('maxSize', 1, 100_000) ?? DEFAULT_POOL.maxSize;
+  const idleTimeMs = r.optionalInteger('idleTimeMs', 1, MAX_MS) ?? DEFAULT_POOL.idleTimeMs;
+  const maxWaiters = r.optionalInteger('maxWaiters', 0, 1_000_000) ?? DEFAULT_POOL.maxWaiters;
+  if (minSize > maxSize) throw r.error('minSize', `${minSize} is more than maxSize ${maxSize}`);
+  r.done();
+  return { minSize, maxSize, idleTimeMs, maxWaiters };
 }
 
 /** `successRate`, required by both success-rate kinds: a fraction of 1. */

@@ -28,7 +28,7 @@ export class RunningRouter {
       label: config.label,
       interpreter: config.interpreter,
       bindingTimeoutMs: config.bindingTimeoutMs,
-      newEndpoint: (address) => new Http1Endpoint(address),
+      newEndpoint: (address, pool) => new Http1Endpoint(address, pool),
       call: forward,
       clientParams: config.client.resolve,
       serviceParams: config.service.resolve,

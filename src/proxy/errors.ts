@@ -162,3 +162,13 @@ export class UpstreamError extends ProxyError {
   readonly code = 'L5D_UPSTREAM';
   readonly status = 502;
 }
+
+/** More requests wait for a connection to an endpoint than `hostConnectionPool.maxWaiters` (503). */
+export class PoolExhaustedError extends ProxyError {
+  readonly code = 'L5D_TOO_MANY_WAITERS';
+  readonly status = 503;
+
+  constructor(endpoint: string, maxWaiters: number) {
+    super(`Too many waiters: ${maxWaiters} requests already wait for a connection to ${endpoint}`);
+  }
+}

@@ -106,7 +106,9 @@ describe('client block', () => {
     assert.equal(client.failureAccrual.backoff().next(), 10);
     assert.deepEqual(client.requeueBudget, { minRetriesPerSec: 2, percentCanRetry: 0.5, ttlMs: 4000 });
     assert.deepEqual(client.balancer, { kind: 'ewma', decayTimeMs: 5 });
-    assert.deepEqual(c.notApplied, ['routers[0].client.hostConnectionPool']);
+    assert.deepEqual(client.pool, { minSize: 0, maxSize: 4, idleTimeMs: 4000, maxWaiters: Infinity });
+    assert.deepEqual(c.notApplied, []);
+    assert.match(refusal(router('{hostConnectionPool: {minSize: 5, maxSize: 2}}')), /hostConnectionPool\.minSize: 5 is more than maxSize 2/);
     assert.deepEqual(load(router('{loadBalancer: {kind: aperture, minAperture: 2}}')).notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.minAperture']);
     assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual.kind, 'none');
   });

@@ -147,3 +147,50 @@ describe('through the daemon', () => {
     }
   });
 });
+
+describe('hostConnectionPool', () => {
+  const disco = new Disco();
+  let slow: Upstream;
+  const ports = new Set<number>();
+  let d: RunningDaemon;
+  before(async () => {
+    slow = await upstream('slow', (req, res) => {
+      ports.add(req.socket.remotePort ?? 0);
+      req.resume();
+      setTimeout(() => res.end('slow'), 100);
+    });
+    disco.set('one', slow.port);
+    disco.set('two', slow.port);
+    d = await startDaemon(
+      fsConfig(
+        disco.dir,
+        `  client:
+    kind: io.l5d.static
+    configs:
+    - prefix: /#/io.l5d.fs/one
+      hostConnectionPool: {maxSize: 1}
+    - prefix: /#/io.l5d.fs/two
+      hostConnectionPool: {maxSize: 1, maxWaiters: 1}`,
+      ),
+    );
+  });
+  after(async () => {
+    await d.close();
+    await slow.close();
+    disco.close();
+  });
+
+  test('maxSize: concurrent requests wait for the one connection, and all are answered', async () => {
+    ports.clear();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send(d.port(), { headers: { host: 'one' } })));
+    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.equal(ports.size, 1, 'one upstream connection');
+  });
+
+  test('maxWaiters: past it, a request is refused with 503 at once', async () => {
+    const replies = await Promise.all(Array.from({ length: 3 }, () => send(d.port(), { headers: { host: 'two' } })));
+    const statuses = replies.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503]);
+    assert.match(replies.find((r) => r.status === 503)!.body, /^Too many waiters/);
+  });
+});

@@ -12,5 +12,5 @@ export type { Framing, Head } from './parse.ts';
 export { Http1Request } from './request.ts';
 export { errorResponse, Http1Server } from './server.ts';
 export type { Http1Router, Http1ServerOptions } from './server.ts';
-export { DEFAULT_ENDPOINT_OPTIONS, Http1Endpoint, UpstreamConn } from './upstream.ts';
-export type { Http1EndpointOptions, ResponseSink } from './upstream.ts';
+export { Http1Endpoint, UpstreamConn } from './upstream.ts';
+export type { ResponseSink } from './upstream.ts';

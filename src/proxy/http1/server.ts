@@ -30,7 +30,7 @@ import { viaEntry } from './headers.ts';
 import { upstreamHeaders } from './forward.ts';
 import { HeadError } from './parse.ts';
 import type { Http1Request } from './request.ts';
-import type { Http1Endpoint } from './upstream.ts';
+import type { Http1Endpoint, UpstreamConn } from './upstream.ts';
 
 export type Http1Router = Router<Http1Endpoint, Http1Request, void>;
 
@@ -212,12 +212,35 @@ export class Http1Server {
   send(pr: Http1Request, routed: Routed<Http1Endpoint>, fresh: boolean): void {
     if (pr.conn.state === 'closed' || pr.timedOut) {
       // The client left, or the request timed out, while it was being routed.
-      routed.endpoint.load--;
-      pr.routed = undefined;
-      pr.resolve?.();
+      this.#drop(pr, routed);
       return;
     }
-    const up = routed.endpoint.acquire(fresh, pr.headers.upgrade !== undefined);
+    try {
+      routed.endpoint.acquire(fresh, pr.headers.upgrade !== undefined, (up) => this.#sendOn(pr, routed, up));
+    } catch (e) {
+      routed.endpoint.load--;
+      pr.routed = undefined;
+      const reject = pr.reject;
+      pr.reject = undefined;
+      if (reject !== undefined) reject(e as Error);
+      else this.answerError(pr, e);
+    }
+  }
+
+  #drop(pr: Http1Request, routed: Routed<Http1Endpoint>): void {
+    routed.endpoint.load--;
+    pr.routed = undefined;
+    pr.resolve?.();
+  }
+
+  /** Writes the request on `up` (given now, or later by a full pool). */
+  #sendOn(pr: Http1Request, routed: Routed<Http1Endpoint>, up: UpstreamConn): void {
+    if (pr.routed !== routed || pr.conn.state === 'closed' || pr.timedOut) {
+      // Given too late: the request is gone, and the connection goes to whoever waits next.
+      up.release(up.reused);
+      if (pr.routed === routed) this.#drop(pr, routed);
+      return;
+    }
     pr.upstream = up;
     pr.attemptStart = performance.now();
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);

@@ -5,7 +5,8 @@
 
 import { connect, type Socket } from 'node:net';
 import { type Address, addressKey } from '../../dtab/index.ts';
-import type { Endpoint } from '../router/index.ts';
+import { DEFAULT_POOL, type Endpoint, type PoolParams } from '../router/index.ts';
+import { PoolExhaustedError } from '../errors.ts';
 import { ChunkedDecoder } from './chunked.ts';
 import { type Head, headEnd, HeadError, parseResponseHead } from './parse.ts';
 
@@ -44,6 +45,8 @@ export class UpstreamConn {
   keepAlive = false;
   /** When it was last put back in the pool (for the idle sweep). */
   idleSince = 0;
+  /** Counted in its endpoint's pool size until it closes. */
+  counted = true;
   #state: State = 'idle';
   #buf: Buffer | undefined = undefined;
   #method = 'GET';
@@ -248,30 +251,28 @@ export class UpstreamConn {
   }
 }
 
-export interface Http1EndpointOptions {
-  /** Idle pooled connections are closed after this long (upstreams close theirs too). */
-  readonly idleMs: number;
-  /** Idle connections kept per endpoint. */
-  readonly maxIdle: number;
-}
+/** Idle connections kept per endpoint, at most, whatever the pool's size. */
+const MAX_IDLE = 256;
 
-export const DEFAULT_ENDPOINT_OPTIONS: Http1EndpointOptions = { idleMs: 4_000, maxIdle: 256 };
-
-/** The endpoint tier for HTTP/1.1: a pool of connections to one address. */
+/** The endpoint tier for HTTP/1.1: a pool of connections to one address (`hostConnectionPool`). */
 export class Http1Endpoint implements Endpoint {
   readonly address: Address;
   readonly key: string;
+  readonly pool: PoolParams;
   load = 0;
   readonly #idle: UpstreamConn[] = [];
-  readonly #options: Http1EndpointOptions;
+  /** Connections open or opening, idle ones included. */
+  #total = 0;
+  /** Requests waiting for a connection, first come first served. */
+  #waiters: ((c: UpstreamConn) => void)[] = [];
   #closed = false;
   /** Closes pooled connections idle too long: one timer per endpoint, not one per request. */
   #sweep: NodeJS.Timeout | undefined = undefined;
 
-  constructor(address: Address, options: Http1EndpointOptions = DEFAULT_ENDPOINT_OPTIONS) {
+  constructor(address: Address, pool: PoolParams = DEFAULT_POOL) {
     this.address = address;
     this.key = addressKey(address);
-    this.#options = options;
+    this.pool = pool;
   }
 
   get closed(): boolean {
@@ -282,50 +283,85 @@ export class Http1Endpoint implements Endpoint {
     return this.#idle.length;
   }
 
+  /** Connections open or opening (linkerd's `pool_size`). */
+  get size(): number {
+    return this.#total;
+  }
+
+  /** Requests waiting for a connection (linkerd's `pool_waiters`). */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   /**
-   * A pooled connection, or a new one when `fresh`; a `tunnel` (an upgrade, which keeps its
+   * Gives `use` a connection: a pooled one, a new one while the pool is below `maxSize`, or the
+   * first one freed. `fresh` asks for a new connection; a `tunnel` (an upgrade, which keeps its
    * connection) always gets a new one of its own.
+   * @throws PoolExhaustedError when `maxWaiters` requests are waiting already
    */
-  acquire(fresh = false, tunnel = false): UpstreamConn {
+  acquire(fresh: boolean, tunnel: boolean, use: (c: UpstreamConn) => void): void {
     if (!fresh && !tunnel) {
       while (this.#idle.length > 0) {
         const c = this.#idle.pop()!;
         if (c.closed || c.socket.destroyed) continue;
         c.reused = true;
-        return c;
+        use(c);
+        return;
       }
     }
+    if (this.#total < this.pool.maxSize || this.#closed) {
+      use(this.#open(tunnel));
+      return;
+    }
+    if (this.#waiters.length >= this.pool.maxWaiters) throw new PoolExhaustedError(this.key, this.pool.maxWaiters);
+    this.#waiters.push(use);
+  }
+
+  #open(tunnel: boolean): UpstreamConn {
+    this.#total++;
     return new UpstreamConn(this, tunnel);
   }
 
-  /** Takes back a connection between exchanges. */
+  /** Takes back a connection between exchanges: to a waiting request first, else to the pool. */
   idle(c: UpstreamConn): void {
-    if (this.#closed || this.#idle.length >= this.#options.maxIdle) {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      c.reused = true;
+      waiter(c);
+      return;
+    }
+    if (this.#closed || this.#idle.length >= MAX_IDLE) {
       c.destroy();
       return;
     }
     c.idleSince = Date.now();
     this.#idle.push(c);
     if (this.#sweep === undefined) {
-      this.#sweep = setInterval(() => this.#closeIdle(), Math.max(100, this.#options.idleMs / 4));
+      this.#sweep = setInterval(() => this.#closeIdle(), Math.max(100, this.pool.idleTimeMs / 4));
       this.#sweep.unref();
     }
   }
 
   #closeIdle(): void {
-    const before = Date.now() - this.#options.idleMs;
-    // The least recently used are first: stop at the first still fresh.
-    while (this.#idle.length > 0 && this.#idle[0]!.idleSince < before) this.#idle.shift()!.destroy();
-    if (this.#idle.length === 0) {
+    const before = Date.now() - this.pool.idleTimeMs;
+    // The least recently used are first: stop at the first still fresh, or at minSize.
+    while (this.#idle.length > this.pool.minSize && this.#idle[0]!.idleSince < before) this.#idle.shift()!.destroy();
+    if (this.#idle.length <= this.pool.minSize) {
       clearInterval(this.#sweep);
       this.#sweep = undefined;
     }
   }
 
-  /** Drops a connection that closed or left for good. */
+  /** Drops a connection that closed or left for good; a waiting request gets a new one. */
   forget(c: UpstreamConn): void {
     const i = this.#idle.lastIndexOf(c);
     if (i >= 0) this.#idle.splice(i, 1);
+    if (c.counted) {
+      c.counted = false;
+      this.#total--;
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) waiter(this.#open(false));
+    }
   }
 
   /** Stops pooling; connections in use finish their exchange and then close. */
@@ -335,5 +371,7 @@ export class Http1Endpoint implements Endpoint {
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
     this.#sweep = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
+    // Nobody will free a connection for these: each gets one of its own.
+    for (const w of this.#waiters.splice(0)) w(this.#open(false));
   }
 }

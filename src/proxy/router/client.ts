@@ -21,8 +21,23 @@ export interface Endpoint {
   close(): void;
 }
 
+/** linkerd's `hostConnectionPool`: connections per endpoint. */
+export interface PoolParams {
+  /** Idle connections kept open whatever their age (0). */
+  readonly minSize: number;
+  /** Connections per endpoint at most; more requests wait (unbounded). */
+  readonly maxSize: number;
+  /** An idle connection is closed after this (4 s here; unbounded in linkerd). */
+  readonly idleTimeMs: number;
+  /** Requests waiting for a connection at most; more are refused (unbounded). */
+  readonly maxWaiters: number;
+}
+
+export const DEFAULT_POOL: PoolParams = { minSize: 0, maxSize: Infinity, idleTimeMs: 4_000, maxWaiters: Infinity };
+
 /** linkerd's client parameters, resolved for one client id. */
 export interface ClientParams {
+  readonly pool: PoolParams;
   readonly balancer: BalancerPolicy;
   readonly failureAccrual: FailureAccrualPolicy;
   readonly requeueBudget: RetryBudgetConfig;
@@ -119,7 +134,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
         if (before.kind !== 'bound') this.state = { kind: 'failed', error: addr.error };
         break;
       case 'bound': {
-        const endpoints = addr.addrs.map((a) => this.#pool.acquire(a));
+        const endpoints = addr.addrs.map((a) => this.#pool.acquire(a, this.params.pool));
         for (const e of endpoints) this.#healthFor(e);
         const weights = addr.addrs.some((a) => a.meta[ENDPOINT_WEIGHT_META_KEY] !== undefined)
           ? addr.addrs.map((a) => {

@@ -2,32 +2,37 @@
 // pool) lives while some client's address set holds it, and is closed when the last lets go.
 
 import { type Address, addressKey } from '../../dtab/index.ts';
-import type { Endpoint } from './client.ts';
+import type { Endpoint, PoolParams } from './client.ts';
 
 export class EndpointPool<E extends Endpoint> {
-  readonly #make: (address: Address) => E;
-  readonly #live = new Map<string, { endpoint: E; refs: number }>();
+  readonly #make: (address: Address, pool: PoolParams) => E;
+  readonly #live = new Map<string, { endpoint: E; refs: number; key: string }>();
+  readonly #keys = new Map<E, string>();
 
-  constructor(make: (address: Address) => E) {
+  constructor(make: (address: Address, pool: PoolParams) => E) {
     this.#make = make;
   }
 
-  acquire(address: Address): E {
-    const key = addressKey(address);
+  /** The endpoint of `address` with connection pool `pool`: clients with equal pools share it. */
+  acquire(address: Address, pool: PoolParams): E {
+    const key = poolKey(addressKey(address), pool);
     let entry = this.#live.get(key);
     if (entry === undefined) {
-      entry = { endpoint: this.#make(address), refs: 0 };
+      entry = { endpoint: this.#make(address, pool), refs: 0, key };
       this.#live.set(key, entry);
+      this.#keys.set(entry.endpoint, key);
     }
     entry.refs++;
     return entry.endpoint;
   }
 
   release(endpoint: E): void {
-    const entry = this.#live.get(endpoint.key);
+    const key = this.#keys.get(endpoint);
+    const entry = key === undefined ? undefined : this.#live.get(key);
     if (entry === undefined || entry.endpoint !== endpoint) return;
     if (--entry.refs > 0) return;
-    this.#live.delete(endpoint.key);
+    this.#live.delete(entry.key);
+    this.#keys.delete(endpoint);
     endpoint.close();
   }
 
@@ -43,5 +48,10 @@ export class EndpointPool<E extends Endpoint> {
   close(): void {
     for (const { endpoint } of this.#live.values()) endpoint.close();
     this.#live.clear();
+    this.#keys.clear();
   }
+}
+
+function poolKey(address: string, pool: PoolParams): string {
+  return `${address} ${pool.minSize} ${pool.maxSize} ${pool.idleTimeMs} ${pool.maxWaiters}`;
 }

@@ -10,7 +10,7 @@ import type { ActivityState, Closable, Log } from '../../core/index.ts';
 import type { Address, BoundName, NameTree, Path } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
 import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
-import { type ClientParams, ClientNode, type Endpoint } from './client.ts';
+import { type ClientParams, ClientNode, type Endpoint, type PoolParams } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
 import { pickBound } from './pick.ts';
@@ -36,7 +36,7 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly interpreter: Interpreter;
   readonly bindingTimeoutMs: number;
   /** Makes the endpoint of one address (its connection pool). */
-  readonly newEndpoint: (address: Address) => E;
+  readonly newEndpoint: (address: Address, pool: PoolParams) => E;
   readonly call: EndpointService<E, Req, Res>;
   readonly bindingCache?: BindingCacheOptions;
   /** Most clients kept (linkerd's `bindingCache.clients`, 1000). */

@@ -6,7 +6,7 @@ import { DEFAULT_RETRY_BUDGET, RetryBudget } from '../../core/index.ts';
 import { type Counter, type Histogram, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
 import { DEFAULT_CLASSIFIER_KIND, RESPONSE_CLASSIFIERS, type ResponseClassifier } from '../classifier.ts';
 import { DEFAULT_BALANCER } from './balancer.ts';
-import type { ClientParams } from './client.ts';
+import { type ClientParams, DEFAULT_POOL } from './client.ts';
 import { DEFAULT_FAILURE_ACCRUAL } from './failure-accrual.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retries.ts';
 
@@ -25,6 +25,7 @@ export const DEFAULT_SERVICE_PARAMS: ServiceParams = {
 };
 
 export const DEFAULT_CLIENT_PARAMS: ClientParams = {
+  pool: DEFAULT_POOL,
   balancer: DEFAULT_BALANCER,
   failureAccrual: DEFAULT_FAILURE_ACCRUAL,
   requeueBudget: DEFAULT_RETRY_BUDGET,
