@@ -30,7 +30,7 @@ export type ClientConfig = ClientParams;
 export const DEFAULT_CLIENT: ClientConfig = DEFAULT_CLIENT_PARAMS;
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
-const CLIENT_LATER = ['failFast', 'clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
+const CLIENT_LATER = ['clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
 const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin'];
 /** Aperture comes later; until then its requests are balanced by p2c. */
 const LATER_BALANCERS = ['aperture'];
@@ -51,8 +51,9 @@ function readClientParams(c: ConfigReader, notApplied: string[]): ClientConfig {
   const balancer = readBalancer(c.raw('loadBalancer'), c.keyAt('loadBalancer'), notApplied);
   const attemptTimeoutMs = c.optionalInteger('requestAttemptTimeoutMs', 1, MAX_MS);
   const pool = readPool(c.raw('hostConnectionPool'), c.keyAt('hostConnectionPool'));
+  const failFast = c.optionalBoolean('failFast') ?? false;
   notApplied.push(...c.present(...CLIENT_LATER));
-  return { pool, balancer, failureAccrual, requeueBudget, attemptTimeoutMs };
+  return { pool, balancer, failureAccrual, requeueBudget, attemptTimeoutMs, failFast };
 }
 
 /** `hostConnectionPool`: `minSize`, `maxSize`, `idleTimeMs`, `maxWaiters`. */

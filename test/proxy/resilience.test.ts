@@ -194,3 +194,33 @@ describe('hostConnectionPool', () => {
     assert.match(replies.find((r) => r.status === 503)!.body, /^Too many waiters/);
   });
 });
+
+describe('failFast', () => {
+  const disco = new Disco();
+  let good: Upstream;
+  const daemons: RunningDaemon[] = [];
+  before(async () => {
+    good = await upstream('good');
+    disco.set('half', good.port, await deadPort());
+  });
+  after(async () => {
+    for (const d of daemons) await d.close();
+    await good.close();
+    disco.close();
+  });
+
+  const requeuesOver50 = async (client: string): Promise<number> => {
+    const d = await startDaemon(fsConfig(disco.dir, `  client:\n${client}`));
+    daemons.push(d);
+    const router = d.daemon.routers().values().next().value!.router;
+    for (let i = 0; i < 50; i++) assert.equal((await send(d.port(), { headers: { host: 'half' } })).status, 200);
+    return router.requeues;
+  };
+
+  test('an endpoint that cannot be connected to is left alone until it can', async () => {
+    const without = await requeuesOver50('    failureAccrual: {kind: none}');
+    const withFailFast = await requeuesOver50('    failureAccrual: {kind: none}\n    failFast: true');
+    assert.ok(without >= 10, `${without} requeues without failFast`);
+    assert.ok(withFailFast <= 2, `${withFailFast} requeues with failFast`);
+  });
+});

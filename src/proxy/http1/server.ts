@@ -260,7 +260,7 @@ export class Http1Server {
     // This attempt is over: the endpoint's load and health learn of it now, since the router
     // may send the request again elsewhere.
     routed.endpoint.load--;
-    routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart);
+    routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart, !connected);
     pr.routed = undefined;
     let e: Error;
     if (!connected) {

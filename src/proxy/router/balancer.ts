@@ -10,6 +10,8 @@ import type { FailureAccrual } from './failure-accrual.ts';
 /** One endpoint's health as one client sees it. */
 export interface EndpointHealth {
   readonly accrual: FailureAccrual | undefined;
+  /** `failFast`: a connection failure takes the endpoint out until a probe connects. */
+  readonly failFast?: FailureAccrual | undefined;
   readonly latency: PeakEwma | undefined;
 }
 
@@ -58,7 +60,17 @@ const OUT = 2;
 
 /** In the balancer, due a probe now (which it then takes), or out. */
 function standing<E>(e: E, health: Health<E>): number {
-  const a = health.get(e)?.accrual;
+  const h = health.get(e);
+  if (h === undefined) return IN;
+  const a = accrualStanding(h.accrual);
+  // Out by either measure is out; a probe is due only when the other lets it in.
+  if (a === OUT) return OUT;
+  const f = accrualStanding(h.failFast);
+  if (f === OUT) return OUT;
+  return a === PROBE || f === PROBE ? PROBE : IN;
+}
+
+function accrualStanding(a: FailureAccrual | undefined): number {
   if (a === undefined || a.state === 'alive') return IN;
   if (a.state === 'dead' && a.available()) return PROBE;
   return OUT;
@@ -69,8 +81,8 @@ function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number, healt
   const n = endpoints.length;
   for (let k = 0; k < n; k++) {
     const e = endpoints[(start + k) % n]!;
-    const a = health.get(e)?.accrual;
-    if (a === undefined || a.available()) return e;
+    const h = health.get(e);
+    if (h === undefined || ((h.accrual === undefined || h.accrual.available()) && (h.failFast === undefined || h.failFast.available()))) return e;
   }
   return endpoints[start % n]!;
 }

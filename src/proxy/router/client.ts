@@ -3,7 +3,7 @@
 // accrual, latency), and choosing an endpoint per request. Endpoints themselves (their
 // connection pools) are shared between clients by address (see endpoints.ts).
 
-import { type Closable, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
+import { type Closable, equalJitteredBackoff, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
 import { type Addr, type Address, addressKey, type BoundName, ENDPOINT_WEIGHT_META_KEY } from '../../dtab/index.ts';
 import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
 import { Balancer, type BalancerPolicy, type EndpointHealth, PeakEwma } from './balancer.ts';
@@ -43,7 +43,12 @@ export interface ClientParams {
   readonly requeueBudget: RetryBudgetConfig;
   /** One attempt's time to its response head; undefined for none. */
   readonly attemptTimeoutMs: number | undefined;
+  /** linkerd's `failFast`: an endpoint that cannot be connected to is out until one connects. */
+  readonly failFast: boolean;
 }
+
+/** How long failFast keeps an endpoint out after a failed connection: 1 s, doubling to 32 s. */
+const FAIL_FAST: FailureAccrualPolicy = { kind: 'io.l5d.consecutiveFailures', failures: 1, backoff: equalJitteredBackoff(1_000, 32_000) };
 
 export type ClientState<E> =
   | { readonly kind: 'pending' }
@@ -73,6 +78,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
   readonly requeueCounter: Counter | undefined;
   /** What failure accrual did to this client's endpoints (`failure_accrual/...`). */
   readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
+  readonly #failFastCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
   readonly #pool: EndpointPool<E>;
   readonly #balancer: Balancer<E>;
   /** Each endpoint's health as seen from this client; kept while the endpoint stays in the set. */
@@ -112,6 +118,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
       const p = this.params;
       h = {
         accrual: p.failureAccrual.kind === 'none' ? undefined : new FailureAccrual(p.failureAccrual, this.accrualCounters),
+        failFast: p.failFast ? new FailureAccrual(FAIL_FAST, this.#failFastCounters) : undefined,
         latency: p.balancer.kind === 'ewma' ? new PeakEwma(p.balancer.decayTimeMs) : undefined,
       };
       this.#health.set(e, h);
@@ -182,11 +189,16 @@ export class ClientNode<E extends Endpoint> implements Closable {
     return this.#balancer.pick(endpoints, s.kind === 'bound' ? s.weights : undefined, this.#health);
   }
 
-  /** The outcome of one attempt on `endpoint`: its health and latency as this client sees them. */
-  observe(endpoint: E, success: boolean, latencyMs: number): void {
+  /**
+   * The outcome of one attempt on `endpoint`: its health and latency as this client sees them.
+   * `connectFailed` when no connection could be made (what failFast watches).
+   */
+  observe(endpoint: E, success: boolean, latencyMs: number, connectFailed = false): void {
     const h = this.#health.get(endpoint);
     if (h === undefined) return;
     h.accrual?.record(success);
+    // Any answer shows the endpoint can be connected to.
+    h.failFast?.record(!connectFailed);
     h.latency?.observe(latencyMs);
   }
 

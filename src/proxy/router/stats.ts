@@ -30,6 +30,7 @@ export const DEFAULT_CLIENT_PARAMS: ClientParams = {
   failureAccrual: DEFAULT_FAILURE_ACCRUAL,
   requeueBudget: DEFAULT_RETRY_BUDGET,
   attemptTimeoutMs: undefined,
+  failFast: false,
 };
 
 /** A scope segment from a path: its text without the leading slash. */
