@@ -133,7 +133,9 @@ describe('client block', () => {
     assert.equal(slow.failureAccrual.kind, 'none');
     const inet = clients.resolve(readPath('/$/inet/127.1/8080'));
     assert.deepEqual([inet.attemptTimeoutMs, inet.balancer.kind], [100, 'heap']);
-    assert.deepEqual(c.notApplied, ['routers[0].client.configs[1].failFast']);
+    assert.equal(web.failFast, true);
+    assert.equal(inet.failFast, false);
+    assert.deepEqual(c.notApplied, []);
     assert.match(refusal(router('{kind: io.l5d.static, configs: [{prefix: /, requestAttemptTimeoutMs: soon}]}')), /client\.configs\[0\]\.requestAttemptTimeoutMs/);
     assert.match(refusal(router('{kind: io.l5d.static, configs: [{requestAttemptTimeoutMs: 5}]}')), /client\.configs\[0\]\.prefix/);
   });
