@@ -31,9 +31,7 @@ export const DEFAULT_CLIENT: ClientConfig = DEFAULT_CLIENT_PARAMS;
 
 /** Client keys linkerd has whose behaviour dtabd does not apply yet. */
 const CLIENT_LATER = ['clientSession', 'socketOptions', 'tls', 'requestAuthorizers', 'forwardClientCert'];
-const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin'];
-/** Aperture comes later; until then its requests are balanced by p2c. */
-const LATER_BALANCERS = ['aperture'];
+const BALANCERS = ['p2c', 'ewma', 'heap', 'roundRobin', 'aperture'];
 const MAX_MS = 2 ** 31 - 1;
 
 /**
@@ -147,12 +145,15 @@ function readBalancer(raw: unknown, at: string, notApplied: string[]): BalancerP
   if (raw === undefined || raw === null) return DEFAULT_BALANCER;
   const r = new ConfigReader(raw, at);
   const kind = r.string('kind');
-  if (!BALANCERS.includes(kind) && !LATER_BALANCERS.includes(kind)) {
-    throw r.error('kind', `unknown load balancer ${JSON.stringify(kind)}; known: ${[...BALANCERS, ...LATER_BALANCERS].join(', ')}`);
-  }
+  if (!BALANCERS.includes(kind)) throw r.error('kind', `unknown load balancer ${JSON.stringify(kind)}; known: ${BALANCERS.join(', ')}`);
   const decayTimeMs = r.optionalInteger('decayTimeMs', 1, MAX_MS) ?? DEFAULT_BALANCER.decayTimeMs;
-  if (LATER_BALANCERS.includes(kind)) notApplied.push(r.keyAt('kind'));
-  notApplied.push(...r.present('maxEffort', 'smoothWindowMs', 'lowLoad', 'highLoad', 'minAperture', 'enableProbation'));
+  const lowLoad = r.optionalNumber('lowLoad', 0, 1_000_000);
+  const highLoad = r.optionalNumber('highLoad', 0, 1_000_000);
+  const minAperture = r.optionalInteger('minAperture', 1, 100_000);
+  const smoothWindowMs = r.optionalInteger('smoothWindowMs', 1, MAX_MS);
+  if (lowLoad !== undefined && highLoad !== undefined && lowLoad > highLoad) throw r.error('lowLoad', `${lowLoad} is more than highLoad ${highLoad}`);
+  // Every balancer here picks among all endpoints in one pass: there is no effort to bound.
+  notApplied.push(...r.present('maxEffort', 'enableProbation'));
   r.done();
-  return { kind: (BALANCERS.includes(kind) ? kind : 'p2c') as BalancerKind, decayTimeMs };
+  return { kind: kind as BalancerKind, decayTimeMs, lowLoad, highLoad, minAperture, smoothWindowMs };
 }

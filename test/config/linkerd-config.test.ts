@@ -105,11 +105,14 @@ describe('client block', () => {
     assert.equal(client.failureAccrual.failures, 3);
     assert.equal(client.failureAccrual.backoff().next(), 10);
     assert.deepEqual(client.requeueBudget, { minRetriesPerSec: 2, percentCanRetry: 0.5, ttlMs: 4000 });
-    assert.deepEqual(client.balancer, { kind: 'ewma', decayTimeMs: 5 });
+    assert.deepEqual(client.balancer, { kind: 'ewma', decayTimeMs: 5, lowLoad: undefined, highLoad: undefined, minAperture: undefined, smoothWindowMs: undefined });
     assert.deepEqual(client.pool, { minSize: 0, maxSize: 4, idleTimeMs: 4000, maxWaiters: Infinity });
     assert.deepEqual(c.notApplied, []);
     assert.match(refusal(router('{hostConnectionPool: {minSize: 5, maxSize: 2}}')), /hostConnectionPool\.minSize: 5 is more than maxSize 2/);
-    assert.deepEqual(load(router('{loadBalancer: {kind: aperture, minAperture: 2}}')).notApplied, ['routers[0].client.loadBalancer.kind', 'routers[0].client.loadBalancer.minAperture']);
+    const aperture = load(router('{loadBalancer: {kind: aperture, minAperture: 2, lowLoad: 1, highLoad: 3, maxEffort: 5}}'));
+    assert.deepEqual(aperture.routers[0]!.client.resolve(ANY_CLIENT).balancer, { kind: 'aperture', decayTimeMs: 10000, lowLoad: 1, highLoad: 3, minAperture: 2, smoothWindowMs: undefined });
+    assert.deepEqual(aperture.notApplied, ['routers[0].client.loadBalancer.maxEffort']);
+    assert.match(refusal(router('{loadBalancer: {kind: aperture, lowLoad: 3, highLoad: 1}}')), /loadBalancer\.lowLoad: 3 is more than highLoad 1/);
     assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual.kind, 'none');
   });
 

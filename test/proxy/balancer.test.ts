@@ -59,6 +59,31 @@ describe('balancers', () => {
     assert.ok(all.every((x) => x > 0), String(all));
   });
 
+  test('aperture keeps its window within its load band: one endpoint when idle, more under load', async () => {
+    const eps = Array.from({ length: 10 }, (_, i) => endpoint(i + 1));
+    const b = new Balancer<Endpoint>({ kind: 'aperture', decayTimeMs: 1000, lowLoad: 0.5, highLoad: 2, minAperture: 1, smoothWindowMs: 1 });
+    const used = new Set<Endpoint>();
+    for (let i = 0; i < 200; i++) used.add(b.pick(eps, undefined)!);
+    assert.equal(used.size, 1, 'idle: one connection');
+    assert.equal(b.aperture, 1);
+    // Eight requests outstanding on every endpoint: the window widens until each carries at
+    // most highLoad on average, which this load cannot reach, so it opens wide.
+    for (const e of eps) (e as { load: number }).load = 8;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      b.pick(eps, undefined);
+    }
+    assert.equal(b.aperture, 10);
+    // A moderate load (3 outstanding in all) settles between the band's bounds.
+    for (const e of eps) (e as { load: number }).load = 0;
+    (eps[0] as { load: number }).load = 3;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      b.pick(eps, undefined);
+    }
+    assert.ok(b.aperture >= 1 && b.aperture <= 6, `aperture ${b.aperture}`);
+  });
+
   test('peak EWMA rises at once with a slow answer and fades with time', () => {
     const e = new PeakEwma(1000);
     e.observe(10, 0);

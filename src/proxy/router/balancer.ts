@@ -17,15 +17,23 @@ export interface EndpointHealth {
 
 type Health<E> = ReadonlyMap<E, EndpointHealth>;
 
-export type BalancerKind = 'p2c' | 'ewma' | 'heap' | 'roundRobin';
+export type BalancerKind = 'p2c' | 'ewma' | 'heap' | 'roundRobin' | 'aperture';
 
 export interface BalancerPolicy {
   readonly kind: BalancerKind;
   /** ewma: how fast latency observations fade (linkerd's `decayTimeMs`, 10 s). */
   readonly decayTimeMs: number;
+  /** aperture: the band of load per endpoint the aperture keeps to (0.5 to 2). */
+  readonly lowLoad?: number;
+  readonly highLoad?: number;
+  /** aperture: endpoints always in the aperture (1). */
+  readonly minAperture?: number;
+  /** aperture: the window the load is averaged over (5 s). */
+  readonly smoothWindowMs?: number;
 }
 
 export const DEFAULT_BALANCER: BalancerPolicy = { kind: 'p2c', decayTimeMs: 10_000 };
+export const DEFAULT_APERTURE = { lowLoad: 0.5, highLoad: 2, minAperture: 1, smoothWindowMs: 5_000 } as const;
 
 /**
  * Peak-sensitive moving average of response latency (Finagle's PeakEwma): a slower answer
@@ -91,6 +99,12 @@ function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number, healt
 export class Balancer<E extends Endpoint> {
   readonly policy: BalancerPolicy;
   #next = 0;
+  /** aperture: the endpoints in a random order of this client's own, and how many are in use. */
+  #order: readonly E[] = [];
+  #orderOf: readonly E[] | undefined = undefined;
+  #aperture = 0;
+  #avgLoad = 0;
+  #stamp = 0;
 
   constructor(policy: BalancerPolicy) {
     this.policy = policy;
@@ -105,6 +119,8 @@ export class Balancer<E extends Endpoint> {
         return this.#roundRobin(endpoints, health);
       case 'heap':
         return this.#leastLoaded(endpoints, weights, health);
+      case 'aperture':
+        return this.#apertured(endpoints, health);
       default:
         return this.#twoChoices(endpoints, weights, health);
     }
@@ -155,6 +171,51 @@ export class Balancer<E extends Endpoint> {
       }
     }
     return best ?? anyOf(endpoints, start, health);
+  }
+
+  /** The endpoints in use now (for state pages and tests). */
+  get aperture(): number {
+    return this.#aperture;
+  }
+
+  /**
+   * Aperture: p2c over a window of the endpoints, in an order random to this client, whose
+   * size follows the load so that each endpoint in it carries between `lowLoad` and `highLoad`
+   * requests on average: few connections under light load, more as it grows.
+   */
+  #apertured(endpoints: readonly E[], health: Health<E>): E {
+    const p = this.policy;
+    const n = endpoints.length;
+    if (this.#orderOf !== endpoints) {
+      const order = [...endpoints];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = (Math.random() * (i + 1)) | 0;
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      this.#order = order;
+      this.#orderOf = endpoints;
+    }
+    const min = Math.min(n, p.minAperture ?? DEFAULT_APERTURE.minAperture);
+    if (this.#aperture < min) this.#aperture = min;
+    if (this.#aperture > n) this.#aperture = n;
+    // The average outstanding requests per endpoint in the aperture, smoothed over the window.
+    let load = 0;
+    for (let i = 0; i < this.#aperture; i++) load += this.#order[i]!.load;
+    const now = performance.now();
+    const w = 1 - Math.exp(-(now - this.#stamp) / (p.smoothWindowMs ?? DEFAULT_APERTURE.smoothWindowMs));
+    this.#avgLoad += (load / this.#aperture - this.#avgLoad) * w;
+    this.#stamp = now;
+    if (this.#avgLoad > (p.highLoad ?? DEFAULT_APERTURE.highLoad) && this.#aperture < n) this.#aperture++;
+    else if (this.#avgLoad < (p.lowLoad ?? DEFAULT_APERTURE.lowLoad) && this.#aperture > min) this.#aperture--;
+    // Endpoints taken out do not count against the window: it reaches past them.
+    const window: E[] = [];
+    for (let i = 0; i < n && window.length < this.#aperture; i++) {
+      const e = this.#order[i]!;
+      if (standing(e, health) !== OUT) window.push(e);
+    }
+    if (window.length === 0) return anyOf(endpoints, 0, health);
+    if (window.length === 1) return window[0]!;
+    return this.#twoChoices(window, undefined, health);
   }
 
   #roundRobin(endpoints: readonly E[], health: Health<E>): E {

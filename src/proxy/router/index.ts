@@ -12,7 +12,7 @@ export { DEFAULT_FAILURE_ACCRUAL, FailureAccrual, NO_FAILURE_ACCRUAL } from './f
 export type { AccrualCounters, AccrualState, FailureAccrualPolicy } from './failure-accrual.ts';
 export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './retries.ts';
 export type { RetryPolicy } from './retries.ts';
-export { Balancer, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
+export { Balancer, DEFAULT_APERTURE, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
 export type { BalancerKind, BalancerPolicy, EndpointHealth } from './balancer.ts';
 export { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, scopeOf } from './stats.ts';
 export type { ServiceParams } from './stats.ts';
