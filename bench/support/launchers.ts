@@ -79,7 +79,7 @@ const MODULES: Record<Modules, string> = {
   default: '',
   off: '  client:\n    failureAccrual: {kind: none}\n',
   on:
-    '  client:\n    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 5}\n    requestAttemptTimeoutMs: 10000\n' +
+    '  client:\n    loadBalancer: {kind: ewma}\n    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 5}\n    requestAttemptTimeoutMs: 10000\n' +
     '  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}\n' +
     '    retries: {budget: {minRetriesPerSec: 10, percentCanRetry: 0.2, ttlSecs: 10}}\n    totalTimeoutMs: 10000\n',
 };

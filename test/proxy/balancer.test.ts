@@ -10,7 +10,7 @@ import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual, PeakEwma 
 import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
 function endpoint(port: number, load = 0): Endpoint & { load: number } {
-  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, close() {} };
+  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, size: 0, waiting: 0, close() {} };
 }
 
 function counts(b: Balancer<Endpoint>, eps: Endpoint[], n: number, weights?: number[], health?: Map<Endpoint, EndpointHealth>): number[] {

@@ -58,6 +58,10 @@ describe('metrics', () => {
     assert.ok(m['rt/edge/service/svc/down/retries/total']! > 0);
     assert.equal(m['rt/edge/client/#/io.l5d.fs/web/requests'], 5);
     assert.equal(m['rt/edge/client/#/io.l5d.fs/web/loadbalancer/size'], 1);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/web/pool_size'], 1);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/web/pool_waiters'], 0);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/web/failure_accrual/removals'], 0);
+    assert.equal(m['rt/edge/client/#/io.l5d.fs/down/retries/requeues'], 0);
     assert.equal(typeof m['rt/edge/service/svc/web/retries/budget'], 'number');
   });
 });

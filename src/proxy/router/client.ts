@@ -17,6 +17,10 @@ export interface Endpoint {
   readonly key: string;
   /** Requests in flight: the balancer prefers the less loaded. */
   readonly load: number;
+  /** Connections open or opening (`pool_size`). */
+  readonly size: number;
+  /** Requests waiting for a connection (`pool_waiters`). */
+  readonly waiting: number;
   /** Releases connections; called once no client uses the endpoint. */
   close(): void;
 }
@@ -101,6 +105,8 @@ export class ClientNode<E extends Endpoint> implements Closable {
       metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);
       metrics.gauge(`${scope}/loadbalancer/available`, () => endpoints().filter((e) => this.#health.get(e)?.accrual?.state !== 'dead').length);
       metrics.gauge(`${scope}/loadbalancer/load`, () => endpoints().reduce((a, e) => a + e.load, 0));
+      metrics.gauge(`${scope}/pool_size`, () => endpoints().reduce((a, e) => a + e.size, 0));
+      metrics.gauge(`${scope}/pool_waiters`, () => endpoints().reduce((a, e) => a + e.waiting, 0));
       const c = this.accrualCounters;
       metrics.gauge(`${scope}/failure_accrual/removals`, () => c.removals);
       metrics.gauge(`${scope}/failure_accrual/revivals`, () => c.revivals);
