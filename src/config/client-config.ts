@@ -152,8 +152,11 @@ function readBalancer(raw: unknown, at: string, notApplied: string[]): BalancerP
   const minAperture = r.optionalInteger('minAperture', 1, 100_000);
   const smoothWindowMs = r.optionalInteger('smoothWindowMs', 1, MAX_MS);
   if (lowLoad !== undefined && highLoad !== undefined && lowLoad > highLoad) throw r.error('lowLoad', `${lowLoad} is more than highLoad ${highLoad}`);
-  // Every balancer here picks among all endpoints in one pass: there is no effort to bound.
-  notApplied.push(...r.present('maxEffort', 'enableProbation'));
+  // maxEffort bounds how often Finagle's balancers pick again to find an endpoint in service;
+  // dtabd's look at every endpoint when the first choices are out, so they never give up
+  // earlier than it allows. It is read and checked.
+  r.optionalInteger('maxEffort', 1, 1000);
+  notApplied.push(...r.present('enableProbation'));
   r.done();
   return { kind: kind as BalancerKind, decayTimeMs, lowLoad, highLoad, minAperture, smoothWindowMs };
 }

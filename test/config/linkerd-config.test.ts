@@ -111,7 +111,8 @@ describe('client block', () => {
     assert.match(refusal(router('{hostConnectionPool: {minSize: 5, maxSize: 2}}')), /hostConnectionPool\.minSize: 5 is more than maxSize 2/);
     const aperture = load(router('{loadBalancer: {kind: aperture, minAperture: 2, lowLoad: 1, highLoad: 3, maxEffort: 5}}'));
     assert.deepEqual(aperture.routers[0]!.client.resolve(ANY_CLIENT).balancer, { kind: 'aperture', decayTimeMs: 10000, lowLoad: 1, highLoad: 3, minAperture: 2, smoothWindowMs: undefined });
-    assert.deepEqual(aperture.notApplied, ['routers[0].client.loadBalancer.maxEffort']);
+    assert.deepEqual(aperture.notApplied, []);
+    assert.match(refusal(router('{loadBalancer: {kind: p2c, maxEffort: 0}}')), /loadBalancer\.maxEffort/);
     assert.match(refusal(router('{loadBalancer: {kind: aperture, lowLoad: 3, highLoad: 1}}')), /loadBalancer\.lowLoad: 3 is more than highLoad 1/);
     assert.equal(load(router('{failureAccrual: {kind: none}}')).routers[0]!.client.resolve(ANY_CLIENT).failureAccrual.kind, 'none');
   });
