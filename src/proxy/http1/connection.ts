@@ -37,7 +37,14 @@ export class DownstreamConn {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#closed());
     socket.on('end', () => this.#ended());
-    socket.on('timeout', () => socket.destroy());
+    // Nothing moved on the connection for idleTimeoutMs: it is closed, unless its request is
+    // waiting for the upstream's answer (bounded by the request's own timeouts). A body that
+    // stopped flowing, or a response the client stopped reading, is a stall, and ends here.
+    socket.on('timeout', () => {
+      const pr = this.exchange;
+      if (pr !== undefined && this.state === 'wait' && !pr.answered) return;
+      socket.destroy();
+    });
   }
 
   /** No request in progress and nothing unread: safe to close when draining. */

@@ -182,7 +182,11 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
     this.#flush();
     this.answered = true;
     this.status = head.status;
+    this.success = true;
     this.upstream = undefined;
+    const routed = this.routed;
+    routed?.client.observe(routed.endpoint, true, performance.now() - this.attemptStart);
+    this.resolve?.();
     this.conn.upgrade(this, head, socket, rest);
   }
 

@@ -187,7 +187,8 @@ export class Http1Server {
         byDeadline = true;
       }
     }
-    if (left !== Infinity) pr.timer = setTimeout(timeOut, left, this, pr, byDeadline ? -1 : left);
+    // Past setTimeout's range (about 24.8 days) a deadline is as good as none.
+    if (left <= 2 ** 31 - 1) pr.timer = setTimeout(timeOut, left, this, pr, byDeadline ? -1 : left);
     o.router.dispatch(pr.dst, pr, service).then(NOOP, (e: unknown) => this.answerError(pr, e));
   }
 
@@ -216,7 +217,12 @@ export class Http1Server {
       return;
     }
     try {
-      routed.endpoint.acquire(fresh, pr.headers.upgrade !== undefined, (up) => this.#sendOn(pr, routed, up));
+      routed.endpoint.acquire(
+        fresh,
+        pr.headers.upgrade !== undefined,
+        (up) => this.#sendOn(pr, routed, up),
+        () => pr.routed === routed && pr.conn.state !== 'closed' && !pr.timedOut,
+      );
     } catch (e) {
       routed.endpoint.load--;
       pr.routed = undefined;
@@ -236,8 +242,10 @@ export class Http1Server {
   /** Writes the request on `up` (given now, or later by a full pool). */
   #sendOn(pr: Http1Request, routed: Routed<Http1Endpoint>, up: UpstreamConn): void {
     if (pr.routed !== routed || pr.conn.state === 'closed' || pr.timedOut) {
-      // Given too late: the request is gone, and the connection goes to whoever waits next.
-      up.release(up.reused);
+      // Given too late (waiters are checked, but a request can go in between): the connection
+      // goes back as it came, unused.
+      if (up.reused) routed.endpoint.idle(up);
+      else up.destroy();
       if (pr.routed === routed) this.#drop(pr, routed);
       return;
     }

@@ -239,6 +239,9 @@ export class UpstreamConn {
       return;
     }
     this.#state = 'idle';
+    // Paused for a slow client during the exchange, perhaps: an idle connection must see its
+    // peer close it.
+    this.socket.resume();
     this.endpoint.idle(this);
   }
 
@@ -250,6 +253,8 @@ export class UpstreamConn {
     this.socket.destroy();
   }
 }
+
+const ALWAYS = (): boolean => true;
 
 /** Idle connections kept per endpoint, at most, whatever the pool's size. */
 const MAX_IDLE = 256;
@@ -263,8 +268,8 @@ export class Http1Endpoint implements Endpoint {
   readonly #idle: UpstreamConn[] = [];
   /** Connections open or opening, idle ones included. */
   #total = 0;
-  /** Requests waiting for a connection, first come first served. */
-  #waiters: ((c: UpstreamConn) => void)[] = [];
+  /** Requests waiting for a connection, first come first served; `live` false once gone. */
+  #waiters: { use: (c: UpstreamConn) => void; live: () => boolean }[] = [];
   #closed = false;
   /** Closes pooled connections idle too long: one timer per endpoint, not one per request. */
   #sweep: NodeJS.Timeout | undefined = undefined;
@@ -290,7 +295,20 @@ export class Http1Endpoint implements Endpoint {
 
   /** Requests waiting for a connection (linkerd's `pool_waiters`). */
   get waiting(): number {
+    this.#dropGone();
     return this.#waiters.length;
+  }
+
+  /** Forgets waiters whose requests have gone (timed out, client left). */
+  #dropGone(): void {
+    if (this.#waiters.some((w) => !w.live())) this.#waiters = this.#waiters.filter((w) => w.live());
+  }
+
+  /** The first waiter still wanting a connection, if any. */
+  #nextWaiter(): { use: (c: UpstreamConn) => void } | undefined {
+    let w = this.#waiters.shift();
+    while (w !== undefined && !w.live()) w = this.#waiters.shift();
+    return w;
   }
 
   /**
@@ -299,7 +317,7 @@ export class Http1Endpoint implements Endpoint {
    * connection) always gets a new one of its own.
    * @throws PoolExhaustedError when `maxWaiters` requests are waiting already
    */
-  acquire(fresh: boolean, tunnel: boolean, use: (c: UpstreamConn) => void): void {
+  acquire(fresh: boolean, tunnel: boolean, use: (c: UpstreamConn) => void, live: () => boolean = ALWAYS): void {
     if (!fresh && !tunnel) {
       while (this.#idle.length > 0) {
         const c = this.#idle.pop()!;
@@ -313,8 +331,9 @@ export class Http1Endpoint implements Endpoint {
       use(this.#open(tunnel));
       return;
     }
+    if (this.#waiters.length >= this.pool.maxWaiters) this.#dropGone();
     if (this.#waiters.length >= this.pool.maxWaiters) throw new PoolExhaustedError(this.key, this.pool.maxWaiters);
-    this.#waiters.push(use);
+    this.#waiters.push({ use, live });
   }
 
   #open(tunnel: boolean): UpstreamConn {
@@ -324,10 +343,10 @@ export class Http1Endpoint implements Endpoint {
 
   /** Takes back a connection between exchanges: to a waiting request first, else to the pool. */
   idle(c: UpstreamConn): void {
-    const waiter = this.#waiters.shift();
+    const waiter = this.#nextWaiter();
     if (waiter !== undefined) {
       c.reused = true;
-      waiter(c);
+      waiter.use(c);
       return;
     }
     if (this.#closed || this.#idle.length >= MAX_IDLE) {
@@ -359,8 +378,8 @@ export class Http1Endpoint implements Endpoint {
     if (c.counted) {
       c.counted = false;
       this.#total--;
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) waiter(this.#open(false));
+      const waiter = this.#nextWaiter();
+      if (waiter !== undefined) waiter.use(this.#open(false));
     }
   }
 
@@ -372,6 +391,6 @@ export class Http1Endpoint implements Endpoint {
     this.#sweep = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
     // Nobody will free a connection for these: each gets one of its own.
-    for (const w of this.#waiters.splice(0)) w(this.#open(false));
+    for (const w of this.#waiters.splice(0)) if (w.live()) w.use(this.#open(false));
   }
 }

@@ -80,8 +80,18 @@ function standing<E>(e: E, health: Health<E>): number {
 
 function accrualStanding(a: FailureAccrual | undefined): number {
   if (a === undefined || a.state === 'alive') return IN;
-  if (a.state === 'dead' && a.available()) return PROBE;
-  return OUT;
+  // Asking does not take the probe: only the endpoint chosen does (see `claim`).
+  return a.due() ? PROBE : OUT;
+}
+
+/** The endpoint chosen takes its probe, if one is due. */
+function claim<E>(e: E, health: Health<E>): E {
+  const h = health.get(e);
+  if (h !== undefined) {
+    if (h.accrual !== undefined && h.accrual.state !== 'alive') h.accrual.available();
+    if (h.failFast !== undefined && h.failFast.state !== 'alive') h.failFast.available();
+  }
+  return e;
 }
 
 /** An endpoint that takes a request when all are out: the first that will, from `start`. */
@@ -89,8 +99,7 @@ function anyOf<E extends Endpoint>(endpoints: readonly E[], start: number, healt
   const n = endpoints.length;
   for (let k = 0; k < n; k++) {
     const e = endpoints[(start + k) % n]!;
-    const h = health.get(e);
-    if (h === undefined || ((h.accrual === undefined || h.accrual.available()) && (h.failFast === undefined || h.failFast.available()))) return e;
+    if (standing(e, health) !== OUT) return claim(e, health);
   }
   return endpoints[start % n]!;
 }
@@ -116,13 +125,13 @@ export class Balancer<E extends Endpoint> {
     if (n <= 1) return endpoints[0];
     switch (this.policy.kind) {
       case 'roundRobin':
-        return this.#roundRobin(endpoints, health);
+        return claim(this.#roundRobin(endpoints, health), health);
       case 'heap':
-        return this.#leastLoaded(endpoints, weights, health);
+        return claim(this.#leastLoaded(endpoints, weights, health), health);
       case 'aperture':
-        return this.#apertured(endpoints, health);
+        return claim(this.#apertured(endpoints, health), health);
       default:
-        return this.#twoChoices(endpoints, weights, health);
+        return claim(this.#twoChoices(endpoints, weights, health), health);
     }
   }
 

@@ -31,6 +31,9 @@ export const NO_FAILURE_ACCRUAL: FailureAccrualPolicy = { kind: 'none', failures
 
 export type AccrualState = 'alive' | 'dead' | 'probing';
 
+/** A probe that has not reported after this long no longer holds the endpoint out. */
+const PROBE_GRACE_MS = 10_000;
+
 /** Counts of what accrual did, for metrics (linkerd's `failure_accrual/{removals,revivals,probes}`). */
 export interface AccrualCounters {
   removals: number;
@@ -51,6 +54,7 @@ export class FailureAccrual {
   #windowOk = 0;
   #backoff: BackoffSequence | undefined = undefined;
   #reviveAt = 0;
+  #probeAt = 0;
   readonly #now: () => number;
 
   constructor(policy: FailureAccrualPolicy, counters: AccrualCounters, now: () => number = Date.now) {
@@ -65,12 +69,23 @@ export class FailureAccrual {
    */
   available(): boolean {
     if (this.state === 'alive') return true;
-    if (this.state === 'dead' && this.#now() >= this.#reviveAt) {
+    if (this.due()) {
       this.state = 'probing';
+      this.#probeAt = this.#now();
       this.counters.probes++;
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a probe is due now, without taking it: the backoff has passed, or a probe sent
+   * long ago never reported (its request timed out or its client left).
+   */
+  due(): boolean {
+    const now = this.#now();
+    if (this.state === 'dead') return now >= this.#reviveAt;
+    return this.state === 'probing' && now >= this.#probeAt + PROBE_GRACE_MS;
   }
 
   /** Whether the answers so far, ending with this failure, mark the endpoint dead. */

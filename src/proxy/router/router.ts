@@ -76,6 +76,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   /** One retry budget per service (logical name), as linkerd keeps them. */
   readonly #services: LRUCache<string, ServiceNode>;
   readonly #metrics: MetricsRegistry | undefined;
+  #closing = false;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
@@ -90,16 +91,20 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       max: options.maxClients ?? 1000,
       ttl: options.clientIdleMs ?? 600_000,
       updateAgeOnGet: true,
-      dispose: (s) => this.#metrics?.removeScope(s.scope),
+      dispose: (s, _key, reason) => {
+        if (reason !== 'set' && !this.#closing) this.#metrics?.removeScope(s.scope);
+      },
     });
     this.#clients = new LRUCache({
       max: options.maxClients ?? 1000,
       ttl: options.clientIdleMs ?? 600_000,
       updateAgeOnGet: true,
       ttlAutopurge: false,
-      dispose: (c) => {
+      dispose: (c, _key, reason) => {
         c.close();
-        if (c.scope !== undefined) this.#metrics?.removeScope(c.scope);
+        // Replaced by a client of the same id, or the router closing (a successor, or the
+        // router's owner, has the scope now): the metrics stay.
+        if (c.scope !== undefined && reason !== 'set' && !this.#closing) this.#metrics?.removeScope(c.scope);
       },
     });
   }
@@ -285,6 +290,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   }
 
   close(): void {
+    this.#closing = true;
     this.#clients.clear();
     this.bindings.close();
     this.endpoints.close();
