@@ -118,4 +118,17 @@ routers:
       now += 1000;
     }
   });
+
+  test('requestAttemptTimeoutMs counts the wait for a pooled connection', async () => {
+    const d = await startDaemon(fsConfig(disco.dir, '  client:\n    hostConnectionPool: {maxSize: 1}\n    requestAttemptTimeoutMs: 200'));
+    daemons.push(d);
+    const a = send(d.port(), { headers: { host: 'slow' } });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    const b = await send(d.port(), { method: 'POST', headers: { host: 'slow' }, body: 'x' });
+    assert.equal(b.status, 503);
+    assert.match(b.body, /excluding retries$/);
+    assert.ok(Date.now() - t0 < 500);
+    assert.equal((await a).status, 503, 'the first one times out too: it took 600 ms');
+  });
 });

@@ -216,6 +216,11 @@ export class Http1Server {
       this.#drop(pr, routed);
       return;
     }
+    // The attempt's time runs from here: waiting for a pooled connection counts.
+    const attemptMs = routed.client.params.attemptTimeoutMs;
+    if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
+    pr.attemptTimer =
+      attemptMs !== undefined && pr.headers.upgrade === undefined ? setTimeout(attemptTimedOut, attemptMs, this, pr, attemptMs) : undefined;
     try {
       routed.endpoint.acquire(
         fresh,
@@ -224,6 +229,8 @@ export class Http1Server {
         () => pr.routed === routed && pr.conn.state !== 'closed' && !pr.timedOut,
       );
     } catch (e) {
+      if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
+      pr.attemptTimer = undefined;
       routed.endpoint.load--;
       pr.routed = undefined;
       const reject = pr.reject;
@@ -255,8 +262,6 @@ export class Http1Server {
     up.write(pr.upstreamHead);
     // A retry of a request whose body was read whole: the kept copy goes again.
     if (pr.bodyCopy !== undefined && pr.bodySent) for (const b of pr.bodyCopy) up.write(b);
-    const attemptMs = routed.client.params.attemptTimeoutMs;
-    if (attemptMs !== undefined && pr.headers.upgrade === undefined) pr.attemptTimer = setTimeout(attemptTimedOut, attemptMs, this, pr, attemptMs);
     // The body flows once the connection is open: a connection that never opens has taken
     // none of it, so the request can go to another endpoint whole.
     if (up.connected) pr.conn.attached(pr);
