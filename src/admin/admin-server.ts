@@ -1,5 +1,6 @@
 // The admin server (linkerd's, on 127.0.0.1:9990 by default): liveness, lifecycle and the
-// metrics tree for now: `GET /admin/ping`, `POST /admin/shutdown`, `GET /admin/metrics.json`.
+// metrics tree for now: `GET /admin/ping`, `POST /admin/shutdown`, `GET /admin/metrics.json`,
+// `GET /admin/metrics/prometheus`.
 // It reads the daemon through the callbacks it is given; nothing else imports it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,6 +10,8 @@ export interface AdminHooks {
   shutdown(): void;
   /** Every metric by its flat name (`/admin/metrics.json`). */
   metrics(): Record<string, number>;
+  /** Every metric in Prometheus's text format (`/admin/metrics/prometheus`). */
+  prometheus(): string;
 }
 
 function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
@@ -33,6 +36,12 @@ export class AdminServer {
       case '/admin/ping':
         send(res, 200, 'pong');
         return;
+      case '/admin/metrics/prometheus': {
+        const body = this.#hooks.prometheus();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       case '/admin/metrics.json': {
         const body = JSON.stringify(this.#hooks.metrics());
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -10,7 +10,7 @@ import type { Log } from '../core/index.ts';
 import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
-import { MetricsRegistry } from '../metrics/index.ts';
+import { MetricsRegistry, prometheusText } from '../metrics/index.ts';
 
 export interface DaemonOptions {
   readonly log: Log;
@@ -42,7 +42,11 @@ export class Daemon {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    this.admin = new AdminServer({ shutdown: () => void this.shutdown(), metrics: () => this.metrics.flat() });
+    this.admin = new AdminServer({
+      shutdown: () => void this.shutdown(),
+      metrics: () => this.metrics.flat(),
+      prometheus: () => prometheusText(this.metrics),
+    });
   }
 
   /** Reads the config, then starts every router and the admin server; nothing runs on failure. */

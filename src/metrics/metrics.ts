@@ -102,6 +102,17 @@ export type Metric = { kind: 'counter'; metric: Counter } | { kind: 'gauge'; rea
 /** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>();
+  /** Scopes that name a server, service or client, for exporters that turn them into labels. */
+  readonly #scopes = new Map<string, { kind: string; id: string }>();
+
+  /** Says that `scope` (`rt/<router>/client/<id>`) is the `kind` scope named `id`. */
+  labelScope(scope: string, kind: string, id: string): void {
+    this.#scopes.set(scope, { kind, id });
+  }
+
+  scopes(): ReadonlyMap<string, { kind: string; id: string }> {
+    return this.#scopes;
+  }
 
   counter(name: string): Counter {
     const m = this.#metrics.get(name);
@@ -127,6 +138,7 @@ export class MetricsRegistry {
   removeScope(scope: string): void {
     const prefix = scope.endsWith('/') ? scope : `${scope}/`;
     for (const k of [...this.#metrics.keys()]) if (k.startsWith(prefix)) this.#metrics.delete(k);
+    for (const k of [...this.#scopes.keys()]) if (k === scope || k.startsWith(prefix)) this.#scopes.delete(k);
   }
 
   get(name: string): Metric | undefined {

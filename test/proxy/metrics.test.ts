@@ -64,4 +64,21 @@ describe('metrics', () => {
     assert.equal(m['rt/edge/client/#/io.l5d.fs/down/retries/requeues'], 0);
     assert.equal(typeof m['rt/edge/service/svc/web/retries/budget'], 'number');
   });
+
+  test('/admin/metrics/prometheus maps scopes to names and labels as linkerd does', async () => {
+    await send(d.port(), { headers: { host: 'web' } });
+    const r = await send(d.adminPort, { path: '/admin/metrics/prometheus' });
+    assert.equal(r.status, 200);
+    const lines = r.body.trim().split('\n');
+    // Every line is `name{labels} value` in the text format.
+    for (const l of lines) assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(, [a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+-]+$/, l);
+    const value = (prefix: string): number => Number(lines.find((l) => l.startsWith(prefix))?.split(' ').at(-1));
+    const server = `rt:server:requests{rt="edge", server="127.0.0.1/${d.port()}"}`;
+    assert.ok(value(server) >= 9, r.body.slice(0, 500));
+    assert.equal(value('rt:service:requests{rt="edge", service="svc/web"}'), 6);
+    assert.equal(value('rt:client:requests{rt="edge", client="#/io.l5d.fs/web"}'), 6);
+    assert.ok(lines.some((l) => l.startsWith('rt:service:request_latency_ms{rt="edge", service="svc/web", quantile="0.99"}')));
+    assert.equal(value('rt:service:request_latency_ms_count{rt="edge", service="svc/web"}'), 6);
+    assert.ok(lines.some((l) => l.startsWith('rt:service:retries:total{rt="edge", service="svc/down"}')));
+  });
 });

@@ -15,6 +15,7 @@ export class ServerStats {
     this.#registry = registry;
     this.#scope = scope;
     this.#stats = new RequestStats(registry, scope);
+    registry.labelScope(scope, 'server', scope.slice(scope.indexOf('/server/') + '/server/'.length));
     registry.gauge(`${scope}/pending`, pending);
   }
 

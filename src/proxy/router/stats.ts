@@ -58,6 +58,7 @@ export class ServiceNode {
       return;
     }
     this.stats = new RequestStats(registry, scope);
+    registry.labelScope(scope, 'service', scope.slice(scope.indexOf('/service/') + '/service/'.length));
     this.retriesTotal = registry.counter(`${scope}/retries/total`);
     this.retriesPerRequest = registry.histogram(`${scope}/retries/per_request`);
     this.budgetExhausted = registry.counter(`${scope}/retries/budget_exhausted`);
