@@ -1,17 +1,35 @@
-// The admin server (linkerd's, on 127.0.0.1:9990 by default): liveness, lifecycle and the
-// metrics tree for now: `GET /admin/ping`, `POST /admin/shutdown`, `GET /admin/metrics.json`,
-// `GET /admin/metrics/prometheus`.
+// The admin server (linkerd's, on 127.0.0.1:9990 by default), with linkerd's paths and JSON
+// shapes: `/admin` (the list), `/admin/ping`, `POST /admin/shutdown`, `/admin/metrics.json`
+// (flat, `?tree=1`, `?q=<scope>`, `?pretty=1`), `/admin/metrics/prometheus` and
+// `/client_state.json`.
 // It reads the daemon through the callbacks it is given; nothing else imports it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type MetricsRegistry, prometheusText } from '../metrics/index.ts';
 
 export interface AdminHooks {
   /** Starts a graceful shutdown (drain, then exit). */
   shutdown(): void;
-  /** Every metric by its flat name (`/admin/metrics.json`). */
-  metrics(): Record<string, number>;
-  /** Every metric in Prometheus's text format (`/admin/metrics/prometheus`). */
-  prometheus(): string;
+  /** The metrics tree (`/admin/metrics.json`, `/admin/metrics/prometheus`). */
+  readonly metrics: MetricsRegistry;
+  /** Every client of every router: its state and addresses (`/client_state.json`). */
+  clientState(): Record<string, { state: string; addresses: string[] }>;
+}
+
+const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json'];
+
+function sendJson(res: ServerResponse, status: number, value: unknown, pretty: boolean): void {
+  const body = `${JSON.stringify(value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Object keys sorted, all the way down (`?pretty=1`). */
+function sorted(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sorted((v as Record<string, unknown>)[k]);
+  return out;
 }
 
 function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
@@ -29,32 +47,47 @@ export class AdminServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    const flag = (k: string): boolean => ['1', 'true'].includes(url.searchParams.get(k) ?? '');
     // A body, if any, is not read: drain it so the connection can be reused.
     req.resume();
     switch (path) {
+      case '/admin':
+      case '/admin/index.txt':
+        send(res, 200, `${ENDPOINTS.join('\n')}\n`);
+        return;
       case '/admin/ping':
         send(res, 200, 'pong');
         return;
-      case '/admin/metrics/prometheus': {
-        const body = this.#hooks.prometheus();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-        return;
-      }
-      case '/admin/metrics.json': {
-        const body = JSON.stringify(this.#hooks.metrics());
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-        return;
-      }
       case '/admin/shutdown':
         if (req.method !== 'POST') {
           send(res, 405, 'POST to shut down\n', { allow: 'POST' });
           return;
         }
-        send(res, 200, 'shutting down\n');
+        send(res, 200, 'quitting\n');
         res.once('finish', () => this.#hooks.shutdown());
+        return;
+      case '/admin/metrics/prometheus': {
+        const body = prometheusText(this.#hooks.metrics);
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+      case '/admin/metrics.json': {
+        const m = this.#hooks.metrics;
+        const q = url.searchParams.get('q') ?? undefined;
+        if (q !== undefined && q !== '' && !m.hasScope(q)) {
+          sendJson(res, 404, { error: `No such subtree: ${q}` }, false);
+          return;
+        }
+        const pretty = flag('pretty');
+        const value = flag('tree') ? m.tree(q) : m.flat(q);
+        sendJson(res, 200, pretty ? sorted(value) : value, pretty);
+        return;
+      }
+      case '/client_state.json':
+        sendJson(res, 200, this.#hooks.clientState(), flag('pretty'));
         return;
       default:
         send(res, 404, `not found: ${path}\n`);

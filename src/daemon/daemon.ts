@@ -10,7 +10,7 @@ import type { Log } from '../core/index.ts';
 import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
-import { MetricsRegistry, prometheusText } from '../metrics/index.ts';
+import { MetricsRegistry } from '../metrics/index.ts';
 
 export interface DaemonOptions {
   readonly log: Log;
@@ -44,8 +44,8 @@ export class Daemon {
     this.#log = options.log;
     this.admin = new AdminServer({
       shutdown: () => void this.shutdown(),
-      metrics: () => this.metrics.flat(),
-      prometheus: () => prometheusText(this.metrics),
+      metrics: this.metrics,
+      clientState: () => this.#clientState(),
     });
   }
 
@@ -62,6 +62,19 @@ export class Daemon {
     }
     for (const key of config.notApplied) options.log.warn({ key }, 'linkerd setting read but not applied yet');
     return d;
+  }
+
+  /** linkerd's `/client_state.json`: every client of every router, its state and addresses. */
+  #clientState(): Record<string, { state: string; addresses: string[] }> {
+    const out: Record<string, { state: string; addresses: string[] }> = {};
+    for (const r of this.#routers.values()) {
+      for (const c of r.router.clients()) {
+        const s = c.state;
+        const state = s.kind === 'bound' ? 'bound' : s.kind === 'failed' ? `Failed: ${s.error.message}` : s.kind === 'neg' ? 'Neg' : 'Pending';
+        out[c.bound.id.show] = { state, addresses: s.kind === 'bound' ? [...s.addresses] : [] };
+      }
+    }
+    return out;
   }
 
   get config(): LinkerdConfig {

@@ -150,15 +150,76 @@ export class MetricsRegistry {
     return [...this.#metrics.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
-  /** Flat values as `/admin/metrics.json` gives them (histograms as `name.count`, `name.p99`...). */
-  flat(): Record<string, number> {
+  /**
+   * Flat values as linkerd's `/admin/metrics.json` gives them: counters and gauges as numbers,
+   * a histogram `X` as `X.count` and, once it has values, `X.min`, `X.max`, `X.p50` ...
+   * `X.sum`, `X.avg`. `under`, when given, keeps the metrics under that scope.
+   */
+  flat(under?: string): Record<string, number> {
     const out: Record<string, number> = {};
+    const prefix = under === undefined || under === '' ? undefined : `${under.replace(/\/+$/, '')}/`;
     for (const [name, m] of this.entries()) {
+      if (prefix !== undefined && !name.startsWith(prefix)) continue;
       if (m.kind === 'counter') out[name] = m.metric.value;
       else if (m.kind === 'gauge') out[name] = m.read();
-      else for (const [k, v] of Object.entries(m.metric.snapshot())) out[`${name}.${k}`] = v;
+      else {
+        const snap = m.metric.snapshot();
+        out[`${name}.count`] = snap.count;
+        if (snap.count === 0) continue;
+        for (const k of ['max', 'min', 'p50', 'p90', 'p95', 'p99', 'p9990', 'p9999', 'sum', 'avg'] as const) out[`${name}.${k}`] = snap[k];
+      }
     }
     return out;
+  }
+
+  /**
+   * The same as nested objects per scope element (linkerd's `?tree=1`): a server, service or
+   * client id is one element even with slashes in it; leaves are `{"counter": n}`,
+   * `{"gauge": n}` or `{"stat.count": n, "stat.p50": n, ...}`.
+   */
+  tree(under?: string): Record<string, unknown> {
+    const root: Record<string, unknown> = {};
+    const prefix = under === undefined || under === '' ? undefined : `${under.replace(/\/+$/, '')}/`;
+    for (const [name, m] of this.entries()) {
+      if (prefix !== undefined && !name.startsWith(prefix)) continue;
+      let node = root;
+      const elems = this.#elements(name);
+      for (let i = 0; i < elems.length - 1; i++) {
+        const e = elems[i]!;
+        const next = node[e];
+        if (next === undefined || typeof next !== 'object') node[e] = {};
+        node = node[e] as Record<string, unknown>;
+      }
+      const leaf = elems.at(-1)!;
+      if (m.kind === 'counter') node[leaf] = { counter: m.metric.value };
+      else if (m.kind === 'gauge') node[leaf] = { gauge: m.read() };
+      else {
+        const snap = m.metric.snapshot();
+        const stat: Record<string, number> = { 'stat.count': snap.count };
+        if (snap.count > 0) for (const k of ['max', 'min', 'p50', 'p90', 'p95', 'p99', 'p9990', 'p9999', 'sum', 'avg'] as const) stat[`stat.${k}`] = snap[k];
+        node[leaf] = stat;
+      }
+    }
+    return root;
+  }
+
+  /** A name's scope elements, a labelled scope's id kept whole. */
+  #elements(name: string): string[] {
+    const parts = name.split('/');
+    for (let end = parts.length - 1; end >= 1; end--) {
+      const scope = this.#scopes.get(parts.slice(0, end).join('/'));
+      if (scope === undefined) continue;
+      const idParts = scope.id.split('/').length;
+      return [...parts.slice(0, end - idParts), scope.id, ...parts.slice(end)];
+    }
+    return parts;
+  }
+
+  /** Whether any metric lies under `scope`. */
+  hasScope(scope: string): boolean {
+    const prefix = `${scope.replace(/\/+$/, '')}/`;
+    for (const k of this.#metrics.keys()) if (k.startsWith(prefix) || k === scope) return true;
+    return false;
   }
 }
 

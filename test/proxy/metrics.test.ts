@@ -81,4 +81,28 @@ describe('metrics', () => {
     assert.equal(value('rt:service:request_latency_ms_count{rt="edge", service="svc/web"}'), 6);
     assert.ok(lines.some((l) => l.startsWith('rt:service:retries:total{rt="edge", service="svc/down"}')));
   });
+
+  test('metrics.json as a tree, a subtree and pretty; client_state.json; the admin index', async () => {
+    await send(d.port(), { headers: { host: 'web' } });
+    const tree = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json?tree=1' })).body) as Record<string, any>;
+    const server = tree.rt.edge.server[`127.0.0.1/${d.port()}`];
+    assert.ok(server.requests.counter >= 1);
+    assert.ok(server.request_latency_ms['stat.count'] >= 1);
+    assert.equal(typeof tree.rt.edge.client['#/io.l5d.fs/web'].loadbalancer.size.gauge, 'number');
+    assert.ok(tree.rt.edge.service['svc/web'].requests.counter >= 1);
+    const sub = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json?q=rt/edge/service' })).body) as Record<string, number>;
+    assert.ok(Object.keys(sub).length > 0 && Object.keys(sub).every((k) => k.startsWith('rt/edge/service/')));
+    const pretty = await send(d.adminPort, { path: '/admin/metrics.json?pretty=1&q=rt/edge/service/svc/web' });
+    assert.match(pretty.body, /^\{\n  "rt\/edge\/service\/svc\/web\/pending"|^\{\n  "rt\/edge/);
+    const missing = await send(d.adminPort, { path: '/admin/metrics.json?q=rt/nowhere' });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(JSON.parse(missing.body), { error: 'No such subtree: rt/nowhere' });
+    const state = JSON.parse((await send(d.adminPort, { path: '/client_state.json' })).body) as Record<string, { state: string; addresses: string[] }>;
+    assert.deepEqual(state['/#/io.l5d.fs/web'], { state: 'bound', addresses: [`127.0.0.1:${good.port}`] });
+    const index = await send(d.adminPort, { path: '/admin' });
+    assert.match(index.body, /\/admin\/metrics\.json\n/);
+    // A histogram with nothing in it gives its count alone.
+    const flat = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json' })).body) as Record<string, number>;
+    for (const [k, v] of Object.entries(flat)) if (k.endsWith('.count') && v === 0) assert.equal(flat[k.replace(/\.count$/, '.p50')], undefined);
+  });
 });
