@@ -14,9 +14,16 @@ export interface AdminHooks {
   readonly metrics: MetricsRegistry;
   /** Every client of every router: its state and addresses (`/client_state.json`). */
   clientState(): Record<string, { state: string; addresses: string[] }>;
+  /** The config as read, re-served as JSON (`/config.json`). */
+  config(): unknown;
+  /** The log's level (`/logging.json`), when it can be changed. */
+  readonly logLevel?: { get(): string; set(level: string): boolean } | undefined;
 }
 
-const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json'];
+/** pino's levels, by the names linkerd's `/logging.json` uses. */
+const LEVELS: Record<string, string> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARNING: 'warn', WARN: 'warn', ERROR: 'error', FATAL: 'fatal', OFF: 'silent', ALL: 'trace' };
+
+const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json', '/config.json', '/logging.json'];
 
 function sendJson(res: ServerResponse, status: number, value: unknown, pretty: boolean): void {
   const body = `${JSON.stringify(value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
@@ -89,9 +96,47 @@ export class AdminServer {
       case '/client_state.json':
         sendJson(res, 200, this.#hooks.clientState(), flag('pretty'));
         return;
+      case '/config.json':
+        sendJson(res, 200, this.#hooks.config(), flag('pretty'));
+        return;
+      case '/logging.json':
+        this.#logging(req, res, url);
+        return;
       default:
         send(res, 404, `not found: ${path}\n`);
     }
+  }
+
+  /** `GET` the root logger's level; `POST logger=root&level=DEBUG` (form or query) changes it. */
+  #logging(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const hook = this.#hooks.logLevel;
+    const current = (): { logger: string; level: string }[] => [{ logger: 'root', level: (hook?.get() ?? 'info').toUpperCase() }];
+    if (req.method !== 'POST') {
+      sendJson(res, 200, current(), false);
+      return;
+    }
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+      // A form of a logger name and a level is short: anything longer is not one.
+      if (body.length > 4096) req.destroy();
+    });
+    req.on('end', () => {
+      const form = new URLSearchParams(body.length > 0 ? body : url.search);
+      const logger = form.get('logger');
+      const level = form.get('level');
+      if (logger === null || level === null) {
+        send(res, 400, 'logger and level are required\n');
+        return;
+      }
+      const pinoLevel = LEVELS[level.toUpperCase()];
+      if (pinoLevel === undefined || hook === undefined || !hook.set(pinoLevel)) {
+        send(res, 400, `unknown level ${level}; known: ${Object.keys(LEVELS).join(', ')}\n`);
+        return;
+      }
+      sendJson(res, 200, current(), false);
+    });
   }
 
   listen(port: number, ip: string): Promise<void> {

@@ -21,7 +21,18 @@ export async function runDaemon(io: Io, args: RunArgs): Promise<number> {
   const log = pino({ level: args.logLevel, base: { pid: process.pid } });
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(readConfigFile(args.config), { log, onStopped: () => process.exit(0) });
+    daemon = await Daemon.start(readConfigFile(args.config), {
+      log,
+      onStopped: () => process.exit(0),
+      logLevel: {
+        get: () => log.level,
+        set: (level) => {
+          if (!(level in log.levels.values) && level !== 'silent') return false;
+          log.level = level;
+          return true;
+        },
+      },
+    });
   } catch (e) {
     if (e instanceof ConfigFileError) {
       io.err(`${e.message}\n`);

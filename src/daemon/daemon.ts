@@ -17,6 +17,8 @@ export interface DaemonOptions {
   readonly naming?: NamingOptions;
   /** Called once a shutdown has drained and closed everything. */
   readonly onStopped?: () => void;
+  /** The log's level, read and changed at run time (`/logging.json`). */
+  readonly logLevel?: { get(): string; set(level: string): boolean };
 }
 
 export interface ReloadReport {
@@ -30,6 +32,8 @@ export class Daemon {
   readonly #log: Log;
   readonly #options: DaemonOptions;
   #config: LinkerdConfig;
+  /** The config as read (`/config.json`). */
+  #raw: unknown;
   #routers = new Map<string, RunningRouter>();
   /** Servers by `ip:port`. */
   #servers = new Map<string, Http1Server>();
@@ -46,6 +50,8 @@ export class Daemon {
       shutdown: () => void this.shutdown(),
       metrics: this.metrics,
       clientState: () => this.#clientState(),
+      config: () => this.#raw,
+      logLevel: options.logLevel,
     });
   }
 
@@ -53,6 +59,7 @@ export class Daemon {
   static async start(file: ConfigFile, options: DaemonOptions): Promise<Daemon> {
     const config = loadLinkerdConfig(file, { log: options.log, ...options.naming });
     const d = new Daemon(config, options);
+    d.#raw = file.root;
     try {
       await d.admin.listen(config.admin.port, config.admin.ip);
       await d.#apply(config);
@@ -169,6 +176,7 @@ export class Daemon {
   async reload(file: ConfigFile): Promise<ReloadReport> {
     if (this.#stopping !== undefined) throw new Error('shutting down');
     const config = loadLinkerdConfig(file, { log: this.#log, ...this.#options.naming });
+    this.#raw = file.root;
     const a = config.admin;
     const b = this.#config.admin;
     if (a.ip !== b.ip || a.port !== b.port) this.#log.warn({}, 'admin address changes take effect at the next start');

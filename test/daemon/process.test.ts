@@ -184,6 +184,26 @@ describe('dtabd run processes', () => {
     assert.equal(await d.exited, 0);
   });
 
+  test('/config.json gives the config back as JSON; /logging.json reads and changes the log level', async () => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, 'admin.yaml');
+    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
+    const d = runDaemon(file);
+    procs.push(d);
+    await ready(port, 'web');
+    const cfg = JSON.parse((await send(admin, { path: '/config.json' })).body) as { routers: { dtab: string }[]; admin: { port: number } };
+    assert.equal(cfg.routers[0]!.dtab, '/svc => /#/io.l5d.fs');
+    assert.equal(cfg.admin.port, admin);
+    assert.deepEqual(JSON.parse((await send(admin, { path: '/logging.json' })).body), [{ logger: 'root', level: 'INFO' }]);
+    const set = await send(admin, { method: 'POST', path: '/logging.json', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'logger=root&level=DEBUG' });
+    assert.deepEqual(JSON.parse(set.body), [{ logger: 'root', level: 'DEBUG' }]);
+    const bad = await send(admin, { method: 'POST', path: '/logging.json', body: 'logger=root&level=LOUD' });
+    assert.equal(bad.status, 400);
+    assert.equal((await send(admin, { method: 'POST', path: '/logging.json', body: 'level=INFO' })).status, 400);
+    d.child.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+  });
+
   test('an invalid config starts nothing and says where the problem is', async () => {
     const file = join(disco.dir, 'bad.yaml');
     writeFileSync(file, 'routers:\n- protocol: http\n  dtab: /svc => \n  servers: [{port: 0}]\n');
