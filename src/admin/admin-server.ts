@@ -16,6 +16,8 @@ export interface AdminHooks {
   clientState(): Record<string, { state: string; addresses: string[] }>;
   /** The config as read, re-served as JSON (`/config.json`). */
   config(): unknown;
+  /** A delegation as `/delegator.json` answers it: a status and a JSON body or a message. */
+  delegate(namespace: string | undefined, dtab: string, path: string): Promise<{ status: number; body: unknown }>;
   /** The log's level (`/logging.json`), when it can be changed. */
   readonly logLevel?: { get(): string; set(level: string): boolean } | undefined;
 }
@@ -23,7 +25,10 @@ export interface AdminHooks {
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
 const LEVELS: Record<string, string> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARNING: 'warn', WARN: 'warn', ERROR: 'error', FATAL: 'fatal', OFF: 'silent', ALL: 'trace' };
 
-const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json', '/config.json', '/logging.json'];
+const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json', '/config.json', '/delegator.json', '/logging.json'];
+
+/** Request bodies the admin server reads are small: anything larger is refused. */
+const MAX_BODY = 64 * 1024;
 
 function sendJson(res: ServerResponse, status: number, value: unknown, pretty: boolean): void {
   const body = `${JSON.stringify(value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
@@ -102,9 +107,67 @@ export class AdminServer {
       case '/logging.json':
         this.#logging(req, res, url);
         return;
+      case '/delegator.json':
+        this.#delegator(req, res, url);
+        return;
       default:
         send(res, 404, `not found: ${path}\n`);
     }
+  }
+
+  /**
+   * linkerd's delegator API: `GET ?namespace=&dtab=&path=` or `POST` of JSON
+   * `{"namespace", "dtab", "path"}`; 400 for what does not parse, 415 for a body that is not
+   * JSON, 413 past 64 KiB, 503 when the tree does not settle in 2 s.
+   */
+  #delegator(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const answer = (q: { namespace?: unknown; dtab?: unknown; path?: unknown }): void => {
+      if (typeof q.path !== 'string' || (q.dtab !== undefined && typeof q.dtab !== 'string') || (q.namespace !== undefined && q.namespace !== null && typeof q.namespace !== 'string')) {
+        send(res, 400, 'Malformed delegation request: path (a string) is required; dtab and namespace are strings\n');
+        return;
+      }
+      this.#hooks.delegate((q.namespace as string | null | undefined) ?? undefined, (q.dtab as string | undefined) ?? '', q.path).then(
+        (r) => (typeof r.body === 'string' ? send(res, r.status, `${r.body}\n`) : sendJson(res, r.status, r.body, false)),
+        (e: Error) => send(res, 500, `${e.message}\n`),
+      );
+    };
+    if (req.method !== 'POST') {
+      const p = url.searchParams;
+      answer({ namespace: p.get('namespace') ?? undefined, dtab: p.get('dtab') ?? undefined, path: p.get('path') ?? undefined });
+      return;
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      send(res, 415, 'Expected a JSON body (Content-Type: application/json)\n');
+      return;
+    }
+    let body = '';
+    let tooLarge = false;
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      if (tooLarge) return;
+      body += c;
+      if (body.length > MAX_BODY) {
+        tooLarge = true;
+        send(res, 413, `Request body larger than ${MAX_BODY} bytes\n`);
+        req.destroy();
+      }
+    });
+    req.on('end', () => {
+      if (tooLarge) return;
+      let q: unknown;
+      try {
+        q = JSON.parse(body);
+      } catch (e) {
+        send(res, 400, `Malformed delegation request: ${(e as Error).message}\n`);
+        return;
+      }
+      if (q === null || typeof q !== 'object' || Array.isArray(q)) {
+        send(res, 400, 'Malformed delegation request: expected an object\n');
+        return;
+      }
+      answer(q as Record<string, unknown>);
+    });
   }
 
   /** `GET` the root logger's level; `POST logger=root&level=DEBUG` (form or query) changes it. */

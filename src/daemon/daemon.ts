@@ -11,6 +11,8 @@ import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
 import { MetricsRegistry } from '../metrics/index.ts';
+import { DtabParseError, readDtab, readPath } from '../dtab/index.ts';
+import { interpreterFromConfig, settleDelegation } from '../namer/index.ts';
 
 export interface DaemonOptions {
   readonly log: Log;
@@ -51,6 +53,7 @@ export class Daemon {
       metrics: this.metrics,
       clientState: () => this.#clientState(),
       config: () => this.#raw,
+      delegate: (namespace, dtab, path) => this.#delegate(namespace, dtab, path),
       logLevel: options.logLevel,
     });
   }
@@ -69,6 +72,41 @@ export class Daemon {
     }
     for (const key of config.notApplied) options.log.warn({ key }, 'linkerd setting read but not applied yet');
     return d;
+  }
+
+  /**
+   * linkerd's `/delegator.json`: the delegation of `path` under `dtab` through router
+   * `namespace`'s interpreter (without one, only the `/$/` namers), with the live addresses at
+   * its leaves once known (2 s at most).
+   */
+  async #delegate(namespace: string | undefined, dtabText: string, pathText: string): Promise<{ status: number; body: unknown }> {
+    let dtab;
+    try {
+      dtab = readDtab(dtabText);
+    } catch (e) {
+      if (e instanceof DtabParseError) return { status: 400, body: `Invalid dtab: ${e.message}` };
+      throw e;
+    }
+    let path;
+    try {
+      path = readPath(pathText);
+    } catch (e) {
+      if (e instanceof DtabParseError) return { status: 400, body: `Invalid path: ${e.message}` };
+      throw e;
+    }
+    let interpreter;
+    if (namespace === undefined || namespace === '') {
+      const n = this.#config.naming;
+      interpreter = interpreterFromConfig(undefined, 'delegator', [], n.registry, n.env);
+    } else {
+      const r = this.#routers.get(namespace);
+      if (r === undefined) return { status: 400, body: `Unknown namespace: ${namespace}; routers: ${[...this.#routers.keys()].join(', ')}` };
+      interpreter = r.config.interpreter;
+    }
+    const state = await settleDelegation(interpreter.delegate(dtab, path), 2000);
+    if (state.kind === 'pending') return { status: 503, body: 'Request timed out.' };
+    if (state.kind === 'failed') return { status: 501, body: state.error.message };
+    return { status: 200, body: state.value };
   }
 
   /** linkerd's `/client_state.json`: every client of every router, its state and addresses. */

@@ -105,4 +105,44 @@ describe('metrics', () => {
     const flat = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json' })).body) as Record<string, number>;
     for (const [k, v] of Object.entries(flat)) if (k.endsWith('.count') && v === 0) assert.equal(flat[k.replace(/\.count$/, '.p50')], undefined);
   });
+
+  test('/delegator.json answers linkerd delegation trees, and refuses what does not parse', async () => {
+    const get = await send(d.adminPort, { path: `/delegator.json?namespace=edge&path=/svc/web&dtab=${encodeURIComponent('/svc=>/#/io.l5d.fs')}` });
+    assert.equal(get.status, 200);
+    assert.deepEqual(JSON.parse(get.body), {
+      type: 'delegate',
+      path: '/svc/web',
+      delegate: {
+        type: 'leaf',
+        path: '/#/io.l5d.fs/web',
+        dentry: { prefix: '/svc', dst: '/#/io.l5d.fs' },
+        bound: { addr: { type: 'bound', addrs: [{ ip: '127.0.0.1', port: good.port, meta: {} }], meta: {} }, id: '/#/io.l5d.fs/web', path: '/' },
+      },
+    });
+    const post = await send(d.adminPort, {
+      method: 'POST',
+      path: '/delegator.json',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ namespace: 'edge', dtab: '/svc=>/$/inet/127.1/9', path: '/svc/x' }),
+    });
+    assert.equal(post.status, 200);
+    assert.equal(JSON.parse(post.body).delegate.type, 'leaf');
+    const cases: [Parameters<typeof send>[1], number, RegExp][] = [
+      [{ path: '/delegator.json?namespace=edge&path=/svc/web&dtab=/svc=>' }, 400, /^Invalid dtab: /],
+      [{ path: '/delegator.json?namespace=edge&path=svc&dtab=' }, 400, /^Invalid path: /],
+      [{ path: '/delegator.json?namespace=nowhere&path=/svc/web' }, 400, /^Unknown namespace: nowhere/],
+      [{ path: '/delegator.json?namespace=edge' }, 400, /^Malformed delegation request/],
+      [{ method: 'POST', path: '/delegator.json', body: '{}' }, 415, /JSON body/],
+      [{ method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: '{"path": ' }, 400, /^Malformed delegation request: /],
+      [{ method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: '[1]' }, 400, /^Malformed delegation request: expected an object/],
+    ];
+    for (const [req, status, text] of cases) {
+      const r = await send(d.adminPort, req);
+      assert.equal(r.status, status, `${req!.path} ${String(req!.body)}`);
+      assert.match(r.body, text);
+    }
+    // 10 MB is refused, not read.
+    const big = await send(d.adminPort, { method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(10 * 1024 * 1024) }).catch(() => ({ status: 413, body: '' }));
+    assert.equal(big.status, 413);
+  });
 });
