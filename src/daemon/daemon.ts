@@ -10,7 +10,7 @@ import type { Log } from '../core/index.ts';
 import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
-import { MetricsRegistry } from '../metrics/index.ts';
+import { MetricsRegistry, processMetrics } from '../metrics/index.ts';
 import { DtabParseError, readDtab, readPath } from '../dtab/index.ts';
 import { interpreterFromConfig, settleDelegation } from '../namer/index.ts';
 
@@ -36,6 +36,7 @@ export class Daemon {
   #config: LinkerdConfig;
   /** The config as read (`/config.json`). */
   #raw: unknown;
+  #stopProcessMetrics: () => void = () => {};
   #routers = new Map<string, RunningRouter>();
   /** Servers by `ip:port`. */
   #servers = new Map<string, Http1Server>();
@@ -63,6 +64,7 @@ export class Daemon {
     const config = loadLinkerdConfig(file, { log: options.log, ...options.naming });
     const d = new Daemon(config, options);
     d.#raw = file.root;
+    d.#stopProcessMetrics = processMetrics(d.metrics);
     try {
       await d.admin.listen(config.admin.port, config.admin.ip);
       await d.#apply(config);
@@ -232,6 +234,7 @@ export class Daemon {
     await Promise.all([...this.#servers.values()].map((s) => s.close(graceMs)));
     await Promise.all([...this.#routers.values()].map((r) => r.close()));
     await this.admin.close();
+    this.#stopProcessMetrics();
     this.#servers.clear();
     this.#routers.clear();
   }

@@ -63,6 +63,11 @@ describe('metrics', () => {
     assert.equal(m['rt/edge/client/#/io.l5d.fs/web/failure_accrual/removals'], 0);
     assert.equal(m['rt/edge/client/#/io.l5d.fs/down/retries/requeues'], 0);
     assert.equal(typeof m['rt/edge/service/svc/web/retries/budget'], 'number');
+    // Process facts in the place of linkerd's jvm/*.
+    assert.ok(m['process/uptime_ms']! > 0);
+    assert.ok(m['process/memory/rss_bytes']! > 10_000_000);
+    assert.equal(typeof m['process/event_loop/delay_p99_ms'], 'number');
+    assert.equal(typeof m['process/gc/cycles'], 'number');
   });
 
   test('/admin/metrics/prometheus maps scopes to names and labels as linkerd does', async () => {

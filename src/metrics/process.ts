@@ -1,0 +1,37 @@
+// Process metrics in the place of linkerd's `jvm/*`: uptime, memory, event-loop delay and
+// garbage collection, as gauges read when the tree is read (nothing runs per request).
+
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import type { MetricsRegistry } from './metrics.ts';
+
+/** Registers `process/...` gauges; the returned function stops the watchers. */
+export function processMetrics(registry: MetricsRegistry): () => void {
+  const started = performance.now();
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  let gcMs = 0;
+  let gcCycles = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcCycles++;
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  registry.gauge('process/uptime_ms', () => Math.round(performance.now() - started));
+  registry.gauge('process/memory/rss_bytes', () => process.memoryUsage.rss());
+  registry.gauge('process/memory/heap_used_bytes', () => process.memoryUsage().heapUsed);
+  registry.gauge('process/memory/heap_total_bytes', () => process.memoryUsage().heapTotal);
+  // Event-loop delay in ms, since the last read: what a request waits before it is looked at.
+  registry.gauge('process/event_loop/delay_p99_ms', () => {
+    const v = delay.percentile(99) / 1e6;
+    delay.reset();
+    return Number.isFinite(v) ? v : 0;
+  });
+  registry.gauge('process/gc/msec', () => Math.round(gcMs));
+  registry.gauge('process/gc/cycles', () => gcCycles);
+  return () => {
+    delay.disable();
+    gc.disconnect();
+  };
+}
