@@ -138,7 +138,7 @@ describe('attempt timeouts and deadlines', () => {
     disco.set('mixed', good.port, hang.port);
     disco.set('hang', hang.port);
     d = await startDaemon(
-      fsConfig(disco.dir, `  client:\n    requestAttemptTimeoutMs: 200\n    failureAccrual: {kind: none}\n  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}`),
+      fsConfig(disco.dir, `  client:\n    requestAttemptTimeoutMs: 200\n    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1, backoff: {kind: constant, ms: 60000}}\n  service:\n    responseClassifier: {kind: io.l5d.http.retryableRead5XX}`),
     );
   });
   after(async () => {
