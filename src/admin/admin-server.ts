@@ -6,6 +6,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type MetricsRegistry, prometheusText } from '../metrics/index.ts';
+import { type AdminSecurity, admit, DEFAULT_SECURITY } from './security.ts';
 
 export interface AdminHooks {
   /** Starts a graceful shutdown (drain, then exit). */
@@ -20,6 +21,8 @@ export interface AdminHooks {
   delegate(namespace: string | undefined, dtab: string, path: string): Promise<{ status: number; body: unknown }>;
   /** The log's level (`/logging.json`), when it can be changed. */
   readonly logLevel?: { get(): string; set(level: string): boolean } | undefined;
+  /** Which paths answer whom (`admin.security`). */
+  readonly security?: AdminSecurity;
 }
 
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
@@ -64,6 +67,11 @@ export class AdminServer {
     const flag = (k: string): boolean => ['1', 'true'].includes(url.searchParams.get(k) ?? '');
     // A body, if any, is not read: drain it so the connection can be reused.
     req.resume();
+    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress);
+    if (!verdict.ok) {
+      send(res, verdict.status, `${verdict.reason}\n`);
+      return;
+    }
     switch (path) {
       case '/admin':
       case '/admin/index.txt':

@@ -48,7 +48,7 @@ export interface RouterConfig {
 }
 
 export interface LinkerdConfig {
-  readonly admin: { readonly ip: string; readonly port: number; readonly shutdownGraceMs: number };
+  readonly admin: { readonly ip: string; readonly port: number; readonly shutdownGraceMs: number; readonly security: AdminSecurityConfig };
   readonly naming: SharedNaming;
   readonly routers: readonly RouterConfig[];
   /** Key paths of linkerd settings read but not applied yet. */
@@ -81,7 +81,7 @@ const ROUTER_LATER = [
 const SERVER_LATER = ['tls', 'announce', 'serverSession', 'timeoutMs', 'label', 'addForwardedHeader', 'timestampHeader', 'engine'];
 /** Socket options linkerd has that dtabd does not apply yet (TCP_NODELAY is always on). */
 const SOCKET_LATER = ['noDelay', 'reuseAddr', 'reusePort', 'writeTimeoutMs', 'keepAlive', 'backlog'];
-const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort', 'security'];
+const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort'];
 
 /** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
 export function loadLinkerdConfig(file: ConfigFile, options: NamingOptions = {}): LinkerdConfig {
@@ -125,14 +125,60 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
 }
 
 function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {
-  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS };
+  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, security: DEFAULT_ADMIN_SECURITY };
   const admin = new ConfigReader(raw, 'admin');
   const ip = admin.optionalString('ip') ?? '127.0.0.1';
   const port = admin.optionalInteger('port', 0, 65535) ?? 9990;
   const shutdownGraceMs = admin.optionalInteger('shutdownGraceMs', 0, 2 ** 31 - 1) ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const security = readSecurity(admin.raw('security'), admin.keyAt('security'));
   notApplied.push(...admin.present(...ADMIN_LATER));
   admin.done();
-  return { ip, port, shutdownGraceMs };
+  return { ip, port, shutdownGraceMs, security };
+}
+
+/** The admin server's `security` block (read here; the admin server applies it). */
+export interface AdminSecurityConfig {
+  readonly uiEnabled: boolean;
+  readonly controlEnabled: boolean;
+  readonly diagnosticsEnabled: boolean;
+  readonly pathWhitelist: readonly RegExp[];
+  readonly pathBlacklist: readonly RegExp[];
+  /** dtabd's own: the control endpoints answer loopback callers only (true). */
+  readonly controlLoopbackOnly: boolean;
+}
+
+const DEFAULT_ADMIN_SECURITY: AdminSecurityConfig = {
+  uiEnabled: true,
+  controlEnabled: true,
+  diagnosticsEnabled: true,
+  pathWhitelist: [],
+  pathBlacklist: [],
+  controlLoopbackOnly: true,
+};
+
+function readSecurity(raw: unknown, at: string): AdminSecurityConfig {
+  if (raw === undefined || raw === null) return DEFAULT_ADMIN_SECURITY;
+  const r = new ConfigReader(raw, at);
+  const patterns = (key: string): RegExp[] =>
+    (r.optionalList(key) ?? []).map((item) => {
+      if (typeof item.value !== 'string') throw new ConfigError(item.at, 'expected a regular expression');
+      try {
+        // Whole paths, as linkerd matches them.
+        return new RegExp(`^(?:${item.value})$`);
+      } catch (e) {
+        throw new ConfigError(item.at, `not a regular expression: ${(e as Error).message}`);
+      }
+    });
+  const out: AdminSecurityConfig = {
+    uiEnabled: r.optionalBoolean('uiEnabled') ?? true,
+    controlEnabled: r.optionalBoolean('controlEnabled') ?? true,
+    diagnosticsEnabled: r.optionalBoolean('diagnosticsEnabled') ?? true,
+    pathWhitelist: patterns('pathWhitelist'),
+    pathBlacklist: patterns('pathBlacklist'),
+    controlLoopbackOnly: r.optionalBoolean('controlLoopbackOnly') ?? true,
+  };
+  r.done();
+  return out;
 }
 
 function readRouter(raw: unknown, at: string, naming: SharedNaming, notApplied: string[], fingerprint: string): RouterConfig {

@@ -56,6 +56,7 @@ export class Daemon {
       config: () => this.#raw,
       delegate: (namespace, dtab, path) => this.#delegate(namespace, dtab, path),
       logLevel: options.logLevel,
+      security: config.admin.security,
     });
   }
 

@@ -25,7 +25,8 @@ function refusal(text: string): string {
 describe('linkerd config', () => {
   test("linkerd's defaults: admin 127.0.0.1:9990, servers on loopback port 4140, label = protocol, /svc, 10 s binding", () => {
     const c = load('routers:\n- protocol: http\n  servers:\n  - {}\n');
-    assert.deepEqual(c.admin, { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000 });
+    assert.deepEqual({ ...c.admin, security: undefined }, { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000, security: undefined });
+    assert.equal(c.admin.security.controlLoopbackOnly, true);
     const r = c.routers[0]!;
     assert.equal(r.label, 'http');
     assert.equal(r.dstPrefix.show, '/svc');
