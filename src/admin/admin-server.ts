@@ -17,6 +17,8 @@ export interface AdminHooks {
   clientState(): Record<string, { state: string; addresses: string[] }>;
   /** The config as read, re-served as JSON (`/config.json`). */
   config(): unknown;
+  /** Every concrete name the namers can list (`/bound-names.json`). */
+  boundNames(): Promise<string[]>;
   /** A delegation as `/delegator.json` answers it: a status and a JSON body or a message. */
   delegate(namespace: string | undefined, dtab: string, path: string): Promise<{ status: number; body: unknown }>;
   /** The log's level (`/logging.json`), when it can be changed. */
@@ -28,7 +30,7 @@ export interface AdminHooks {
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
 const LEVELS: Record<string, string> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARNING: 'warn', WARN: 'warn', ERROR: 'error', FATAL: 'fatal', OFF: 'silent', ALL: 'trace' };
 
-const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json', '/config.json', '/delegator.json', '/logging.json'];
+const ENDPOINTS = ['/admin', '/admin/ping', '/admin/shutdown', '/admin/metrics.json', '/admin/metrics/prometheus', '/client_state.json', '/config.json', '/delegator.json', '/bound-names.json', '/logging.json'];
 
 /** Request bodies the admin server reads are small: anything larger is refused. */
 const MAX_BODY = 64 * 1024;
@@ -117,6 +119,12 @@ export class AdminServer {
         return;
       case '/delegator.json':
         this.#delegator(req, res, url);
+        return;
+      case '/bound-names.json':
+        this.#hooks.boundNames().then(
+          (names) => sendJson(res, 200, names, flag('pretty')),
+          (e: Error) => send(res, 500, `${e.message}\n`),
+        );
         return;
       default:
         send(res, 404, `not found: ${path}\n`);

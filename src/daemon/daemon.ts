@@ -55,6 +55,7 @@ export class Daemon {
       clientState: () => this.#clientState(),
       config: () => this.#raw,
       delegate: (namespace, dtab, path) => this.#delegate(namespace, dtab, path),
+      boundNames: () => this.#boundNames(),
       logLevel: options.logLevel,
       security: config.admin.security,
     });
@@ -110,6 +111,12 @@ export class Daemon {
     if (state.kind === 'pending') return { status: 503, body: 'Request timed out.' };
     if (state.kind === 'failed') return { status: 501, body: state.error.message };
     return { status: 200, body: state.value };
+  }
+
+  /** linkerd's `/bound-names.json`: every name the configured namers can list. */
+  async #boundNames(): Promise<string[]> {
+    const lists = await Promise.all(this.#config.naming.namers.map((n) => n.namer.enumerate?.(1000) ?? Promise.resolve([])));
+    return lists.flat();
   }
 
   /** linkerd's `/client_state.json`: every client of every router, its state and addresses. */

@@ -14,6 +14,11 @@ import type { Resolver } from './inet.ts';
  */
 export interface Namer {
   lookup(path: Path): Activity<NameTree<Name>>;
+  /**
+   * The concrete names a namer can list (linkerd's `/bound-names.json`), for namers that can
+   * (`io.l5d.fs`: the files of its folder); waits at most `timeoutMs` for a first listing.
+   */
+  enumerate?(timeoutMs: number): Promise<string[]>;
 }
 
 /** What a namer is built with. */

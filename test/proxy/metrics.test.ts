@@ -104,6 +104,8 @@ describe('metrics', () => {
     assert.deepEqual(JSON.parse(missing.body), { error: 'No such subtree: rt/nowhere' });
     const state = JSON.parse((await send(d.adminPort, { path: '/client_state.json' })).body) as Record<string, { state: string; addresses: string[] }>;
     assert.deepEqual(state['/#/io.l5d.fs/web'], { state: 'bound', addresses: [`127.0.0.1:${good.port}`] });
+    const names = JSON.parse((await send(d.adminPort, { path: '/bound-names.json' })).body) as string[];
+    assert.deepEqual(names, ['/#/io.l5d.fs/down', '/#/io.l5d.fs/web']);
     const index = await send(d.adminPort, { path: '/admin' });
     assert.match(index.body, /\/admin\/metrics\.json\n/);
     // A histogram with nothing in it gives its count alone.

@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import {
   type Activity,
   type ActivityState,
+  type Closable,
   derivedActivity,
   derivedVar,
   ok,
@@ -26,7 +27,7 @@ import {
   type Name,
   type NameTree,
   Neg,
-  type Path,
+  Path,
 } from '../../dtab/index.ts';
 import { inetAddr, ipLiteral } from '../inet.ts';
 import type { Namer, NamerContext } from '../namer.ts';
@@ -70,6 +71,31 @@ export class FsNamer implements Namer {
       this.#lookups.set(key, a);
     }
     return a;
+  }
+
+  enumerate(timeoutMs: number): Promise<string[]> {
+    const listing = this.#listing(this.#root);
+    return new Promise((resolve) => {
+      let sub: Closable | undefined;
+      let done = false;
+      const finish = (names: string[]): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const s = sub;
+        if (s !== undefined) queueMicrotask(() => s.close());
+        resolve(names);
+      };
+      const timer = setTimeout(() => finish([]), timeoutMs);
+      sub = listing.observe((state) => {
+        if (state.kind === 'pending') return;
+        if (state.kind === 'failed') return finish([]);
+        const names: string[] = [];
+        for (const [name, kind] of state.value) if (kind === 'file') names.push(this.#ctx.prefix.concat(Path.of(name)).show);
+        finish(names.sort());
+      });
+      if (done) sub.close();
+    });
   }
 
   #walk(path: Path, use: Use): ActivityState<NameTree<Name>> {
