@@ -4,23 +4,12 @@
 // answered 404, as linkerd does. dtabd adds `controlLoopbackOnly` (on unless turned off): the
 // control endpoints answer callers on loopback only.
 
-export interface AdminSecurity {
-  readonly uiEnabled: boolean;
-  readonly controlEnabled: boolean;
-  readonly diagnosticsEnabled: boolean;
-  readonly pathWhitelist: readonly RegExp[];
-  readonly pathBlacklist: readonly RegExp[];
-  readonly controlLoopbackOnly: boolean;
-}
+import { type AdminSecurityConfig, DEFAULT_ADMIN_SECURITY } from '../config/index.ts';
 
-export const DEFAULT_SECURITY: AdminSecurity = {
-  uiEnabled: true,
-  controlEnabled: true,
-  diagnosticsEnabled: true,
-  pathWhitelist: [],
-  pathBlacklist: [],
-  controlLoopbackOnly: true,
-};
+/** The `security` block as the config reads it. */
+export type AdminSecurity = AdminSecurityConfig;
+
+export const DEFAULT_SECURITY: AdminSecurity = DEFAULT_ADMIN_SECURITY;
 
 const UI = [/^\/$/, /^\/files\/.*$/, /^\/admin\/files\/.*$/, /^\/config\.json$/, /^\/metrics\.json$/, /^\/admin\/metrics\.json$/, /^\/admin\/metrics$/, /^\/delegator$/, /^\/delegator\.json$/, /^\/logging$/, /^\/help$/];
 const CONTROL = [/^\/admin\/shutdown$/, /^\/logging\.json$/];

@@ -147,7 +147,7 @@ export interface AdminSecurityConfig {
   readonly controlLoopbackOnly: boolean;
 }
 
-const DEFAULT_ADMIN_SECURITY: AdminSecurityConfig = {
+export const DEFAULT_ADMIN_SECURITY: AdminSecurityConfig = {
   uiEnabled: true,
   controlEnabled: true,
   diagnosticsEnabled: true,

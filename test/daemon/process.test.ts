@@ -67,6 +67,17 @@ describe('dtabd run processes', () => {
   let v2: Upstream;
   let slow: Upstream;
   const procs: Proc[] = [];
+
+  /** A daemon on fresh ports from a config file `name` with router dtab `dtab`, once it routes. */
+  const started = async (name: string, dtab: string, ...extra: string[]): Promise<{ d: Proc; admin: number; port: number; file: string }> => {
+    const [admin, port] = [await freePort(), await freePort()];
+    const file = join(disco.dir, name);
+    writeFileSync(file, config(disco.dir, admin, port, dtab));
+    const d = runDaemon(file, ...extra);
+    procs.push(d);
+    await ready(port, 'web');
+    return { d, admin, port, file };
+  };
   before(async () => {
     web = await upstream('web');
     v2 = await upstream('web-v2');
@@ -112,12 +123,7 @@ describe('dtabd run processes', () => {
   });
 
   test('SIGHUP reloads the config; an invalid one keeps the running config', async () => {
-    const [admin, port] = [await freePort(), await freePort()];
-    const file = join(disco.dir, 'reload.yaml');
-    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
-    const d = runDaemon(file);
-    procs.push(d);
-    await ready(port, 'web');
+    const { d, admin, port, file } = await started('reload.yaml', '/svc => /#/io.l5d.fs');
     writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-v2'));
     d.child.kill('SIGHUP');
     await eventually(async () => (await send(port, { headers: { host: 'web' } })).body === 'web-v2', 5000, 'the reloaded dtab');
@@ -131,12 +137,7 @@ describe('dtabd run processes', () => {
   });
 
   test('with --watch, an edit of the config file reloads it', async () => {
-    const [admin, port] = [await freePort(), await freePort()];
-    const file = join(disco.dir, 'watched.yaml');
-    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
-    const d = runDaemon(file, '--watch');
-    procs.push(d);
-    await ready(port, 'web');
+    const { d, admin, port, file } = await started('watched.yaml', '/svc => /#/io.l5d.fs', '--watch');
     writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-v2'));
     await eventually(async () => (await send(port, { headers: { host: 'web' } })).body === 'web-v2', 5000, 'the edited dtab');
     d.child.kill('SIGTERM');
@@ -144,12 +145,7 @@ describe('dtabd run processes', () => {
   });
 
   test('POST /admin/shutdown drains: a request in flight completes, then the process exits', async () => {
-    const [admin, port] = [await freePort(), await freePort()];
-    const file = join(disco.dir, 'drain.yaml');
-    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
-    const d = runDaemon(file);
-    procs.push(d);
-    await ready(port, 'web');
+    const { d, admin, port } = await started('drain.yaml', '/svc => /#/io.l5d.fs');
     const inflight = send(port, { headers: { host: 'slow' } });
     await new Promise((r) => setTimeout(r, 200));
     const get = await send(admin, { path: '/admin/shutdown' });
@@ -171,12 +167,7 @@ describe('dtabd run processes', () => {
   });
 
   test('SIGTERM drains the same way', async () => {
-    const [admin, port] = [await freePort(), await freePort()];
-    const file = join(disco.dir, 'term.yaml');
-    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
-    const d = runDaemon(file);
-    procs.push(d);
-    await ready(port, 'web');
+    const { d, port } = await started('term.yaml', '/svc => /#/io.l5d.fs');
     const inflight = send(port, { headers: { host: 'slow' } });
     await new Promise((r) => setTimeout(r, 200));
     d.child.kill('SIGTERM');
@@ -185,12 +176,7 @@ describe('dtabd run processes', () => {
   });
 
   test('/config.json gives the config back as JSON; /logging.json reads and changes the log level', async () => {
-    const [admin, port] = [await freePort(), await freePort()];
-    const file = join(disco.dir, 'admin.yaml');
-    writeFileSync(file, config(disco.dir, admin, port, '/svc => /#/io.l5d.fs'));
-    const d = runDaemon(file);
-    procs.push(d);
-    await ready(port, 'web');
+    const { d, admin } = await started('admin.yaml', '/svc => /#/io.l5d.fs');
     const cfg = JSON.parse((await send(admin, { path: '/config.json' })).body) as { routers: { dtab: string }[]; admin: { port: number } };
     assert.equal(cfg.routers[0]!.dtab, '/svc => /#/io.l5d.fs');
     assert.equal(cfg.admin.port, admin);
