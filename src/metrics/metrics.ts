@@ -2,6 +2,14 @@
 // under slash-separated scopes such as `rt/http/service/svc/web/requests`. Handles are looked
 // up once, where a server, client or service is made, so the request path only adds numbers.
 // The admin server reads the tree; dropping a scope (an idle client) drops its metrics.
+// The registry holds at most `maxMetrics` names: past it, new metrics still count but are not
+// exported, and `process/metrics/dropped` says how many were refused, so a flood of distinct
+// names cannot grow it without bound.
+
+import { Histogram, HistogramWindow } from './histogram.ts';
+
+export { Histogram, HistogramWindow } from './histogram.ts';
+export type { HistogramSnapshot } from './histogram.ts';
 
 /** A monotonically increasing count. */
 export class Counter {
@@ -11,97 +19,41 @@ export class Counter {
   }
 }
 
-/** Bucket bounds of the histograms: 1, 2, ... 10, then about 10 % apart (Finagle-like precision). */
-const BOUNDS: number[] = (() => {
-  const out: number[] = [];
-  for (let v = 1; v <= 10; v++) out.push(v);
-  let v = 10;
-  while (v < 3_600_000) {
-    v = Math.ceil(v * 1.1);
-    out.push(v);
-  }
-  return out;
-})();
-
-function bucketOf(v: number): number {
-  // Binary search for the first bound >= v.
-  let lo = 0;
-  let hi = BOUNDS.length - 1;
-  if (v >= BOUNDS[hi]!) return hi;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (BOUNDS[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-export interface HistogramSnapshot {
-  readonly count: number;
-  readonly sum: number;
-  readonly avg: number;
-  readonly min: number;
-  readonly max: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly p9990: number;
-  readonly p9999: number;
-}
-
-/** A distribution of non-negative values (latencies in ms, retries per request). */
-export class Histogram {
-  readonly #counts = new Uint32Array(BOUNDS.length);
-  count = 0;
-  sum = 0;
-  min = Infinity;
-  max = 0;
-
-  add(v: number): void {
-    const x = v < 0 ? 0 : v;
-    this.#counts[bucketOf(x)]!++;
-    this.count++;
-    this.sum += x;
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-  }
-
-  /** The value under which a share `q` of the observations fall (a bucket's upper bound). */
-  quantile(q: number): number {
-    if (this.count === 0) return 0;
-    const rank = Math.ceil(q * this.count);
-    let seen = 0;
-    for (let i = 0; i < this.#counts.length; i++) {
-      seen += this.#counts[i]!;
-      if (seen >= rank) return Math.min(BOUNDS[i]!, this.max);
-    }
-    return this.max;
-  }
-
-  snapshot(): HistogramSnapshot {
-    const c = this.count;
-    return {
-      count: c,
-      sum: this.sum,
-      avg: c === 0 ? 0 : this.sum / c,
-      min: c === 0 ? 0 : this.min,
-      max: this.max,
-      p50: this.quantile(0.5),
-      p90: this.quantile(0.9),
-      p95: this.quantile(0.95),
-      p99: this.quantile(0.99),
-      p9990: this.quantile(0.999),
-      p9999: this.quantile(0.9999),
-    };
-  }
-}
-
 export type Metric = { kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram };
 
 /** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
+export interface RegistryOptions {
+  /** The histograms' window (a minute, in six slices, unless given). */
+  readonly window?: HistogramWindow;
+  /** Most metric names kept (100,000 unless given). */
+  readonly maxMetrics?: number;
+}
+
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>();
+  readonly window: HistogramWindow;
+  readonly #max: number;
+  /** Metrics refused past `maxMetrics`. */
+  dropped = 0;
+
+  constructor(options: RegistryOptions = {}) {
+    this.window = options.window ?? new HistogramWindow();
+    this.#max = options.maxMetrics ?? 100_000;
+    this.gauge('process/metrics/count', () => this.#metrics.size);
+    this.gauge('process/metrics/dropped', () => this.dropped);
+  }
+
+  /** Whether a new name may be added. */
+  #room(): boolean {
+    if (this.#metrics.size < this.#max) return true;
+    this.dropped++;
+    return false;
+  }
+
+  /** Stops the histograms' clock. */
+  close(): void {
+    this.window.close();
+  }
   /** Scopes that name a server, service or client, for exporters that turn them into labels. */
   readonly #scopes = new Map<string, { kind: string; id: string }>();
 
@@ -118,20 +70,20 @@ export class MetricsRegistry {
     const m = this.#metrics.get(name);
     if (m?.kind === 'counter') return m.metric;
     const c = new Counter();
-    this.#metrics.set(name, { kind: 'counter', metric: c });
+    if (this.#room()) this.#metrics.set(name, { kind: 'counter', metric: c });
     return c;
   }
 
   histogram(name: string): Histogram {
     const m = this.#metrics.get(name);
     if (m?.kind === 'histogram') return m.metric;
-    const h = new Histogram();
-    this.#metrics.set(name, { kind: 'histogram', metric: h });
+    const h = new Histogram(this.window);
+    if (this.#room()) this.#metrics.set(name, { kind: 'histogram', metric: h });
     return h;
   }
 
   gauge(name: string, read: () => number): void {
-    this.#metrics.set(name, { kind: 'gauge', read });
+    if (this.#metrics.has(name) || this.#room()) this.#metrics.set(name, { kind: 'gauge', read });
   }
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */

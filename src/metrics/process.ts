@@ -22,15 +22,23 @@ export function processMetrics(registry: MetricsRegistry): () => void {
   registry.gauge('process/memory/rss_bytes', () => process.memoryUsage.rss());
   registry.gauge('process/memory/heap_used_bytes', () => process.memoryUsage().heapUsed);
   registry.gauge('process/memory/heap_total_bytes', () => process.memoryUsage().heapTotal);
-  // Event-loop delay in ms, since the last read: what a request waits before it is looked at.
-  registry.gauge('process/event_loop/delay_p99_ms', () => {
+  // Event-loop delay in ms over the last ten to twenty seconds: what a request waits before it
+  // is looked at. Reading does not reset it, so the dashboard and a scraper see the same.
+  let lastP99 = 0;
+  const p99 = (): number => {
     const v = delay.percentile(99) / 1e6;
-    delay.reset();
     return Number.isFinite(v) ? v : 0;
-  });
+  };
+  const roll = setInterval(() => {
+    lastP99 = p99();
+    delay.reset();
+  }, 10_000);
+  roll.unref();
+  registry.gauge('process/event_loop/delay_p99_ms', () => Math.round(Math.max(lastP99, p99()) * 1000) / 1000);
   registry.gauge('process/gc/msec', () => Math.round(gcMs));
   registry.gauge('process/gc/cycles', () => gcCycles);
   return () => {
+    clearInterval(roll);
     delay.disable();
     gc.disconnect();
   };
