@@ -47,6 +47,10 @@ export class BindingCache {
   readonly #dtabKeys = new WeakMap<Dtab, string>();
   readonly #dtabIds = new LRUCache<string, string>({ max: DTAB_KEYS });
   #nextDtabId = 0;
+  /** Bindings made because none was cached (linkerd's `bindcache/path/misses`). */
+  misses = 0;
+  /** Bindings dropped for room or idleness (`bindcache/path/evicts`). */
+  evicts = 0;
 
   constructor(interpreter: Interpreter, options: BindingCacheOptions = {}) {
     this.#interpreter = interpreter;
@@ -55,7 +59,10 @@ export class BindingCache {
       max: options.max ?? DEFAULT_BINDING_CACHE_SIZE,
       ttl,
       updateAgeOnGet: true,
-      dispose: (entry) => entry.warm.close(),
+      dispose: (entry, _key, reason) => {
+        if (reason === 'evict' || reason === 'expire') this.evicts++;
+        entry.warm.close();
+      },
     });
     // Idle entries are dropped by a sweep rather than a timer per entry.
     this.#purge = setInterval(() => this.purgeIdle(), Math.max(1000, Math.min(ttl, 60_000)));
@@ -75,6 +82,7 @@ export class BindingCache {
     const key = `${this.#dtabKey(dtab)} ${path.show}`;
     let entry = this.#cache.get(key);
     if (entry === undefined) {
+      this.misses++;
       const raw = this.#interpreter.bind(dtab, path);
       const stable = stabilize(raw, boundTreeEquals);
       const e: Entry = { dtab, path, raw, stable, warm: NOOP_CLOSABLE, latest: PENDING };

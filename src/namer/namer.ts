@@ -19,6 +19,10 @@ export interface Namer {
    * (`io.l5d.fs`: the files of its folder); waits at most `timeoutMs` for a first listing.
    */
   enumerate?(timeoutMs: number): Promise<string[]>;
+  /** What `/namer_state/<prefix>.json` shows: the namer's watches and their last answers. */
+  state?(): unknown;
+  /** Counts exported as `namer/<prefix>/<key>`. */
+  stats?(): Record<string, number>;
 }
 
 /** What a namer is built with. */

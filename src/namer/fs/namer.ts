@@ -2,7 +2,7 @@
 // the file `<rootDir>/web` with residual `/extra`; `/#/io.l5d.fs/prod/api` walks into `prod/`.
 // Listings and file contents are watched live and shared by every name that needs them.
 
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import {
   type Activity,
@@ -10,6 +10,7 @@ import {
   type Closable,
   derivedActivity,
   derivedVar,
+  mapActivity,
   ok,
   PENDING,
   type Use,
@@ -32,7 +33,8 @@ import {
 import { inetAddr, ipLiteral } from '../inet.ts';
 import type { Namer, NamerContext } from '../namer.ts';
 import { type AddrFileEntry, parseAddrFile } from './addr-file.ts';
-import { type Listing, watchDir, watchFile, type WatchOptions } from './watch.ts';
+import { type DirRecord, dirState, recordWatchEvents } from './state.ts';
+import { activeWatches, type Listing, watchDir, watchFile, type WatchOptions } from './watch.ts';
 
 /** Names whose answers are kept (the activities themselves run only while observed). */
 const LOOKUP_CACHE_SIZE = 10_000;
@@ -56,14 +58,36 @@ export class FsNamer implements Namer {
   readonly #listings = new Map<string, Activity<Listing>>();
   readonly #addrs = new LRUCache<string, Var<Addr>>({ max: FILE_CACHE_SIZE });
   readonly #bound = new LRUCache<string, BoundName>({ max: FILE_CACHE_SIZE });
+  /** When each directory's listing was last read, and what it held (`/namer_state`). */
+  readonly #records = new Map<string, DirRecord>();
+  /** Names looked up, for `namer/<prefix>/lookups`. */
+  #lookupCount = 0;
 
   constructor(rootDir: string, ctx: NamerContext, options: { notify?: boolean } = {}) {
     this.#root = rootDir;
     this.#ctx = ctx;
     this.#watch = { rescanIntervalMs: ctx.rescanIntervalMs, log: ctx.log, notify: options.notify };
+    recordWatchEvents();
+  }
+
+  /** linkerd's `/namer_state/<prefix>.json` for fs: the root's events and state, then each subdirectory's. */
+  state(): Record<string, unknown> {
+    const out: Record<string, unknown> = { rootDir: this.#root, osWatches: activeWatches() };
+    for (const [dir, listing] of [...this.#listings].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const s = dirState(dir, this.#records.get(dir), listing.sample());
+      if (dir === this.#root) Object.assign(out, s);
+      else out[relative(this.#root, dir)] = s;
+    }
+    return out;
+  }
+
+  /** Counts for `namer/<prefix>/...`. */
+  stats(): Record<string, number> {
+    return { lookups: this.#lookupCount, cached_lookups: this.#lookups.size, directories: this.#listings.size, files: this.#addrs.size };
   }
 
   lookup(path: Path): Activity<NameTree<Name>> {
+    this.#lookupCount++;
     const key = path.show;
     let a = this.#lookups.get(key);
     if (a === undefined) {
@@ -119,7 +143,17 @@ export class FsNamer implements Namer {
 
   #listing(dir: string): Activity<Listing> {
     let l = this.#listings.get(dir);
-    if (l === undefined) this.#listings.set(dir, (l = watchDir(dir, this.#watch)));
+    if (l === undefined) {
+      const record: DirRecord = { lastUpdatedAt: undefined, value: undefined };
+      this.#records.set(dir, record);
+      // Runs on each new listing while the directory is watched: when it changed, and to what.
+      l = mapActivity(watchDir(dir, this.#watch), (listing) => {
+        record.lastUpdatedAt = new Date().toISOString();
+        record.value = listing;
+        return listing;
+      });
+      this.#listings.set(dir, l);
+    }
     return l;
   }
 

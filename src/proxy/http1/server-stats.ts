@@ -1,5 +1,5 @@
 // An HTTP/1.1 server's metrics under linkerd's names (`rt/<router>/server/<ip>/<port>/...`):
-// requests by outcome and by status, latency, and the requests pending.
+// requests by outcome and by status, latency, the requests pending and the connections open.
 
 import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
 import type { Http1Request } from './request.ts';
@@ -11,12 +11,13 @@ export class ServerStats {
   readonly #stats: RequestStats;
   readonly #status = new Map<number, Counter>();
 
-  constructor(registry: MetricsRegistry, scope: string, pending: () => number) {
+  constructor(registry: MetricsRegistry, scope: string, pending: () => number, connections: () => number) {
     this.#registry = registry;
     this.#scope = scope;
     this.#stats = new RequestStats(registry, scope);
     registry.labelScope(scope, 'server', scope.slice(scope.indexOf('/server/') + '/server/'.length));
     registry.gauge(`${scope}/pending`, pending);
+    registry.gauge(`${scope}/connections`, connections);
   }
 
   record(pr: Http1Request): void {

@@ -77,6 +77,8 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   readonly #services: LRUCache<string, ServiceNode>;
   readonly #metrics: MetricsRegistry | undefined;
   #closing = false;
+  #clientMisses = 0;
+  #clientEvicts = 0;
 
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
@@ -101,12 +103,24 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       updateAgeOnGet: true,
       ttlAutopurge: false,
       dispose: (c, _key, reason) => {
+        if (reason === 'evict' || reason === 'expire') this.#clientEvicts++;
         c.close();
         // Replaced by a client of the same id, or the router closing (a successor, or the
         // router's owner, has the scope now): the metrics stay.
         if (c.scope !== undefined && reason !== 'set' && !this.#closing) this.#metrics?.removeScope(c.scope);
       },
     });
+    // linkerd's binding cache tiers: `path` (bindings by dtab and name) and `client`.
+    const m = this.#metrics;
+    if (m !== undefined) {
+      const scope = `rt/${this.label}/bindcache`;
+      m.gauge(`${scope}/path/misses`, () => this.bindings.misses);
+      m.gauge(`${scope}/path/evicts`, () => this.bindings.evicts);
+      m.gauge(`${scope}/path/size`, () => this.bindings.size);
+      m.gauge(`${scope}/client/misses`, () => this.#clientMisses);
+      m.gauge(`${scope}/client/evicts`, () => this.#clientEvicts);
+      m.gauge(`${scope}/client/size`, () => this.#clients.size);
+    }
   }
 
   /**
@@ -187,7 +201,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const state = this.bindings.get(dst.dtabs.full, dst.path).sample();
     const bound = this.#boundOf(dst, state);
     if (bound === undefined) return undefined;
-    const client = this.#client(bound);
+    const client = this.clientFor(bound);
     return this.#endpointOf(dst, bound, client, attempts);
   }
 
@@ -205,10 +219,12 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     }
   }
 
-  #client(bound: BoundName): ClientNode<E> {
+  /** The client of a bound name, made when there is none (as routing a request to it would). */
+  clientFor(bound: BoundName): ClientNode<E> {
     const key = bound.id.show;
     let client = this.#clients.get(key);
     if (client === undefined || client.bound.addr !== bound.addr) {
+      this.#clientMisses++;
       client = new ClientNode(bound, this.endpoints, this.#clientParams(bound.id), this.#metrics, `rt/${this.label}/client/${scopeOf(key)}`);
       this.#clients.set(key, client);
     }
@@ -260,7 +276,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
         try {
           const bound = this.#boundOf(dst, activity.sample());
           if (bound === undefined) return;
-          const client = this.#client(bound);
+          const client = this.clientFor(bound);
           r = this.#endpointOf(dst, bound, client, attempts);
           // Bound, but the addresses are not known yet: wait for them too.
           if (r === undefined) clientSub = client.whenSettled(attempt);
@@ -276,6 +292,16 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       bindingSub = activity.observe(attempt);
       if (done) bindingSub.close();
     });
+  }
+
+  /** How long a request waits for its name to bind and its addresses to arrive. */
+  get bindingTimeoutMs(): number {
+    return this.#bindingTimeoutMs;
+  }
+
+  /** The logical names with a service node: those recently routed (for suggestions). */
+  serviceNames(): string[] {
+    return [...this.#services.keys()];
   }
 
   /** Bound names with clients (for state pages and tests). */
