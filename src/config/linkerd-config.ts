@@ -12,6 +12,7 @@ import { type ConfigFile, placeError } from './config-file.ts';
 import { type ClientConfig, readClient } from './client-config.ts';
 import { readService, type ServiceConfig } from './service-config.ts';
 import type { ParamsByName } from './prefix-configs.ts';
+import { readTelemetry, type TelemetryConfig } from './telemetry-config.ts';
 import { type NamingOptions, routerInterpreter, type SharedNaming, sharedNaming } from './naming.ts';
 
 export interface ServerConfig {
@@ -51,6 +52,7 @@ export interface LinkerdConfig {
   readonly admin: { readonly ip: string; readonly port: number; readonly shutdownGraceMs: number; readonly security: AdminSecurityConfig };
   readonly naming: SharedNaming;
   readonly routers: readonly RouterConfig[];
+  readonly telemetry: TelemetryConfig;
   /** Key paths of linkerd settings read but not applied yet. */
   readonly notApplied: readonly string[];
 }
@@ -97,7 +99,8 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
   const top = new ConfigReader(root, '');
   const notApplied: string[] = [];
   const admin = readAdmin(top.raw('admin'), notApplied);
-  notApplied.push(...top.present('telemetry', 'usage'));
+  const telemetry = readTelemetry(top.raw('telemetry'), 'telemetry', notApplied);
+  notApplied.push(...top.present('usage'));
   const routers = top.optionalList('routers') ?? [];
   if (routers.length === 0) throw new ConfigError('routers', 'at least one router is required');
   const namersText = JSON.stringify(top.raw('namers') ?? null);
@@ -121,7 +124,7 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
     }
     return router;
   });
-  return { admin, naming, routers: out, notApplied };
+  return { admin, naming, routers: out, telemetry, notApplied };
 }
 
 function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {

@@ -5,7 +5,7 @@ import type { RouterConfig, ServerConfig } from '../config/index.ts';
 import type { Log } from '../core/index.ts';
 import { DtabCache } from '../dtab/index.ts';
 import type { MetricsRegistry } from '../metrics/index.ts';
-import { AccessLog, DstDtabCache, forward, Http1Endpoint, type Http1Request, type Http1ServerOptions, Router } from '../proxy/index.ts';
+import { AccessLog, DstDtabCache, forward, Http1Endpoint, type Http1Request, type Http1ServerOptions, type RecentRequests, Router } from '../proxy/index.ts';
 
 /** Parsed `l5d-dtab` and `l5d-ctx-dtab` texts, shared by every router of the process. */
 const PARSED_DTABS = new DtabCache(10_000);
@@ -19,9 +19,11 @@ export class RunningRouter {
   readonly #log: Log;
 
   readonly #metrics: MetricsRegistry;
+  readonly #recent: RecentRequests | undefined;
 
-  constructor(config: RouterConfig, log: Log, metrics: MetricsRegistry) {
+  constructor(config: RouterConfig, log: Log, metrics: MetricsRegistry, recent?: RecentRequests) {
     this.config = config;
+    this.#recent = recent;
     this.#log = log;
     this.#metrics = metrics;
     this.router = new Router({
@@ -57,6 +59,7 @@ export class RunningRouter {
       dtabs: this.dtabs,
       router: this.router,
       accessLog: this.accessLog,
+      recent: this.#recent,
       metrics: this.#metrics,
       log: this.#log,
     };

@@ -8,3 +8,4 @@ export * from './trace.ts';
 export * from './router/index.ts';
 export * from './http1/index.ts';
 export * from './classifier.ts';
+export * from './recent-requests.ts';

@@ -19,6 +19,7 @@ import {
 } from '../errors.ts';
 import { retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
+import type { RecentRequests } from '../recent-requests.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
@@ -51,6 +52,8 @@ export interface Http1ServerOptions {
   readonly dtabs: DstDtabCache;
   readonly router: Http1Router;
   readonly accessLog: AccessLog | undefined;
+  /** linkerd's `io.l5d.recentRequests` sample, when configured. */
+  readonly recent?: RecentRequests | undefined;
   /** Where the server's metrics go (`rt/<router>/server/<ip>/<port>/...`). */
   readonly metrics?: MetricsRegistry;
   readonly log: Log;
@@ -108,7 +111,7 @@ export class Http1Server {
         this.server.off('error', onError);
         this.#startSweep();
         const m = this.#options.metrics;
-        if (m !== undefined) this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${this.#options.ip}/${this.address.port}`, () => this.#inflight);
+        if (m !== undefined) this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${this.#options.ip}/${this.address.port}`, () => this.#inflight, () => this.#conns.size);
         resolve();
       });
     });
@@ -355,6 +358,8 @@ export class Http1Server {
     if (pr.attempts !== undefined) this.#options.router.record(pr.attempts, pr.client, pr.success);
     if (pr.timer !== undefined) clearTimeout(pr.timer);
     if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
+    const recent = this.#options.recent;
+    if (recent !== undefined && pr.status !== 0 && recent.sampled()) this.#sample(recent, pr);
     const routed = pr.routed;
     if (routed !== undefined) {
       routed.endpoint.load--;
@@ -379,6 +384,25 @@ export class Http1Server {
       });
     }
     if (this.draining && this.#inflight === 0) this.#maybeClosed();
+  }
+
+  #sample(recent: RecentRequests, pr: Http1Request): void {
+    const s = pr.conn.socket;
+    const e = pr.routed?.endpoint.address;
+    recent.add({
+      timestamp: Date.now(),
+      router: this.#options.label,
+      source: `${s.remoteAddress ?? '-'}:${s.remotePort ?? 0}`,
+      method: pr.method,
+      host: pr.header('host'),
+      uri: pr.uri,
+      name: pr.dst?.path.show,
+      dtab: pr.dst?.dtabs.ctxHeader,
+      client: pr.client?.bound.id.show,
+      endpoint: e === undefined ? undefined : `${e.host}:${e.port}`,
+      status: pr.status,
+      latencyMs: Date.now() - pr.startMs,
+    });
   }
 
   #maybeClosed(): void {
