@@ -11,7 +11,7 @@ export type AdminSecurity = AdminSecurityConfig;
 
 export const DEFAULT_SECURITY: AdminSecurity = DEFAULT_ADMIN_SECURITY;
 
-const UI = [/^\/$/, /^\/files\/.*$/, /^\/admin\/files\/.*$/, /^\/config\.json$/, /^\/metrics\.json$/, /^\/admin\/metrics\.json$/, /^\/admin\/metrics$/, /^\/delegator$/, /^\/delegator\.json$/, /^\/logging$/, /^\/help$/];
+const UI = [/^\/$/, /^\/admin\/ws$/, /^\/routers\.json$/, /^\/explain\.json$/, /^\/files\/.*$/, /^\/admin\/files\/.*$/, /^\/config\.json$/, /^\/metrics\.json$/, /^\/admin\/metrics\.json$/, /^\/admin\/metrics$/, /^\/delegator$/, /^\/delegator\.json$/, /^\/logging$/, /^\/help$/];
 const CONTROL = [/^\/admin\/shutdown$/, /^\/logging\.json$/];
 
 export type Category = 'ui' | 'control' | 'diagnostics';

@@ -11,8 +11,10 @@ import { Http1Server } from '../proxy/index.ts';
 import { AdminServer } from '../admin/index.ts';
 import { RunningRouter } from './routers.ts';
 import { MetricsRegistry, processMetrics } from '../metrics/index.ts';
-import { DtabParseError, readDtab, readPath } from '../dtab/index.ts';
-import { interpreterFromConfig, settleDelegation } from '../namer/index.ts';
+import { RecentRequests } from '../proxy/index.ts';
+import { explain } from './explain.ts';
+import { boundNames, clientState, delegate, followDelegation, namerPrefixes, namerState, namerStats, routerInfos, type Running } from './inspect.ts';
+import { VERSION } from './version.ts';
 
 export interface DaemonOptions {
   readonly log: Log;
@@ -44,21 +46,46 @@ export class Daemon {
   /** Every router's metrics, under linkerd's names. */
   readonly metrics = new MetricsRegistry();
   #stopping: Promise<void> | undefined;
+  /** linkerd's `io.l5d.recentRequests` sample, shared by every router's servers. */
+  readonly #recent = new RecentRequests();
 
   private constructor(config: LinkerdConfig, options: DaemonOptions) {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
+    const run = (): Running => ({ config: this.#config, routers: this.#routers });
     this.admin = new AdminServer({
-      shutdown: () => void this.shutdown(),
+      shutdown: (graceMs) => void this.shutdown(graceMs),
       metrics: this.metrics,
-      clientState: () => this.#clientState(),
+      version: VERSION,
+      clientState: () => clientState(run()),
       config: () => this.#raw,
-      delegate: (namespace, dtab, path) => this.#delegate(namespace, dtab, path),
-      boundNames: () => this.#boundNames(),
+      delegate: (namespace, dtab, path) => delegate(run(), namespace, dtab, path),
+      watchDelegation: (namespace, dtab, path, onChange) => followDelegation(run(), namespace, dtab, path, onChange),
+      explain: (query) => explain(run(), query),
+      boundNames: () => boundNames(run()),
+      routers: () => routerInfos(run()),
+      namerPrefixes: () => namerPrefixes(run()),
+      namerState: (prefix) => namerState(run(), prefix),
+      recentRequests: () =>
+        this.#recent.enabled ? { sampleRate: this.#recent.sampleRate, capacity: this.#recent.capacity, requests: this.#recent.list() } : undefined,
+      prometheus: () => this.#config.telemetry.prometheus,
       logLevel: options.logLevel,
       security: config.admin.security,
     });
+    this.#registerNamerStats();
+  }
+
+  /** `namer/<prefix>/<count>` for each configured namer that counts, read from the namers of the day. */
+  #registerNamerStats(): void {
+    for (const [prefix, stats] of namerStats({ config: this.#config, routers: this.#routers })) {
+      for (const key of Object.keys(stats)) {
+        this.metrics.gauge(`namer/${prefix}/${key}`, () => {
+          for (const n of this.#config.naming.namers) if (n.prefix.show === `/${prefix}`) return n.namer.stats?.()[key] ?? 0;
+          return 0;
+        });
+      }
+    }
   }
 
   /** Reads the config, then starts every router and the admin server; nothing runs on failure. */
@@ -76,60 +103,6 @@ export class Daemon {
     }
     for (const key of config.notApplied) options.log.warn({ key }, 'linkerd setting read but not applied yet');
     return d;
-  }
-
-  /**
-   * linkerd's `/delegator.json`: the delegation of `path` under `dtab` through router
-   * `namespace`'s interpreter (without one, only the `/$/` namers), with the live addresses at
-   * its leaves once known (2 s at most).
-   */
-  async #delegate(namespace: string | undefined, dtabText: string, pathText: string): Promise<{ status: number; body: unknown }> {
-    let dtab;
-    try {
-      dtab = readDtab(dtabText);
-    } catch (e) {
-      if (e instanceof DtabParseError) return { status: 400, body: `Invalid dtab: ${e.message}` };
-      throw e;
-    }
-    let path;
-    try {
-      path = readPath(pathText);
-    } catch (e) {
-      if (e instanceof DtabParseError) return { status: 400, body: `Invalid path: ${e.message}` };
-      throw e;
-    }
-    let interpreter;
-    if (namespace === undefined || namespace === '') {
-      const n = this.#config.naming;
-      interpreter = interpreterFromConfig(undefined, 'delegator', [], n.registry, n.env);
-    } else {
-      const r = this.#routers.get(namespace);
-      if (r === undefined) return { status: 400, body: `Unknown namespace: ${namespace}; routers: ${[...this.#routers.keys()].join(', ')}` };
-      interpreter = r.config.interpreter;
-    }
-    const state = await settleDelegation(interpreter.delegate(dtab, path), 2000);
-    if (state.kind === 'pending') return { status: 503, body: 'Request timed out.' };
-    if (state.kind === 'failed') return { status: 501, body: state.error.message };
-    return { status: 200, body: state.value };
-  }
-
-  /** linkerd's `/bound-names.json`: every name the configured namers can list. */
-  async #boundNames(): Promise<string[]> {
-    const lists = await Promise.all(this.#config.naming.namers.map((n) => n.namer.enumerate?.(1000) ?? Promise.resolve([])));
-    return lists.flat();
-  }
-
-  /** linkerd's `/client_state.json`: every client of every router, its state and addresses. */
-  #clientState(): Record<string, { state: string; addresses: string[] }> {
-    const out: Record<string, { state: string; addresses: string[] }> = {};
-    for (const r of this.#routers.values()) {
-      for (const c of r.router.clients()) {
-        const s = c.state;
-        const state = s.kind === 'bound' ? 'bound' : s.kind === 'failed' ? `Failed: ${s.error.message}` : s.kind === 'neg' ? 'Neg' : 'Pending';
-        out[c.bound.id.show] = { state, addresses: s.kind === 'bound' ? [...s.addresses] : [] };
-      }
-    }
-    return out;
   }
 
   get config(): LinkerdConfig {
@@ -161,7 +134,7 @@ export class Daemon {
         report.kept.push(rc.label);
         continue;
       }
-      const r = new RunningRouter(rc, this.#log, this.metrics);
+      const r = new RunningRouter(rc, this.#log, this.metrics, this.#recent);
       fresh.push(r);
       nextRouters.set(rc.label, r);
       (old === undefined ? report.started : report.replaced).push(rc.label);
@@ -215,6 +188,9 @@ export class Daemon {
     this.#servers = next;
     this.#routers = nextRouters;
     this.#config = config;
+    const rr = config.telemetry.recentRequests;
+    this.#recent.configure(rr?.sampleRate ?? 0, rr?.capacity ?? 0);
+    this.#registerNamerStats();
     for (const [key, s] of opened) this.#log.info({ router: s.options.label, listen: key }, 'serving');
     void Promise.all(closing);
     return report;
@@ -243,6 +219,7 @@ export class Daemon {
     await Promise.all([...this.#routers.values()].map((r) => r.close()));
     await this.admin.close();
     this.#stopProcessMetrics();
+    this.metrics.close();
     this.#servers.clear();
     this.#routers.clear();
   }

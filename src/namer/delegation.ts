@@ -97,3 +97,62 @@ export function settleDelegation(delegation: Activity<DelegateTree>, timeoutMs: 
 }
 
 const PENDING_ADDR: Addr = { kind: 'pending' };
+
+/**
+ * Follows `delegation` live: `onChange` gets the delegator JSON at once when it is known and
+ * again whenever the tree or a leaf's addresses change (changes within `coalesceMs` are told
+ * once). Closing stops every watch it holds.
+ */
+export function watchDelegation(delegation: Activity<DelegateTree>, onChange: (state: ActivityState<DelegateJson>) => void, coalesceMs = 20): Closable {
+  let state: ActivityState<DelegateTree> = PENDING;
+  let addrs = new Map<BoundName, { addr: Addr; sub: Closable }>();
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let last = '';
+
+  const tell = (): void => {
+    timer = undefined;
+    if (closed || state.kind === 'pending') return;
+    const out: ActivityState<DelegateJson> = state.kind === 'ok' ? ok(delegateToJson(state.value, (b) => addrs.get(b)?.addr ?? b.addr.sample())) : state;
+    // Only what a reader would see as different is told.
+    const text = out.kind === 'ok' ? JSON.stringify(out.value) : out.kind === 'failed' ? `!${out.error.message}` : '';
+    if (text === last) return;
+    last = text;
+    onChange(out);
+  };
+  const changed = (): void => {
+    if (!closed && timer === undefined) timer = setTimeout(tell, coalesceMs);
+  };
+
+  const outer = delegation.observe((s) => {
+    state = s;
+    if (s.kind === 'ok') {
+      const next = new Map<BoundName, { addr: Addr; sub: Closable }>();
+      for (const b of delegationLeaves(s.value)) {
+        const kept = addrs.get(b) ?? next.get(b);
+        if (kept !== undefined) {
+          next.set(b, kept);
+          continue;
+        }
+        const entry = { addr: PENDING_ADDR as Addr, sub: undefined as unknown as Closable };
+        next.set(b, entry);
+        entry.sub = b.addr.observe((a) => {
+          entry.addr = a;
+          changed();
+        });
+      }
+      for (const [b, a] of addrs) if (!next.has(b)) a.sub.close();
+      addrs = next;
+    }
+    changed();
+  });
+  return {
+    close(): void {
+      closed = true;
+      clearTimeout(timer);
+      outer.close();
+      for (const a of addrs.values()) a.sub.close();
+      addrs = new Map();
+    },
+  };
+}

@@ -14,7 +14,7 @@ export { dtabFileStatus, dtabFromFile, interpreterFromConfig } from './interpret
 export type { DtabFileStatus, InterpreterEnv } from './interpreters.ts';
 export { BindingCache, DEFAULT_BINDING_CACHE_SIZE, DEFAULT_BINDING_IDLE_MS } from './binding-cache.ts';
 export type { BindingCacheOptions, BindingState } from './binding-cache.ts';
-export { delegationLeaves, settleDelegation } from './delegation.ts';
+export { delegationLeaves, settleDelegation, watchDelegation } from './delegation.ts';
 export { builtinRegistry, globalBinder, systemLookup } from './builtin.ts';
 export { systemNamers } from './system/index.ts';
 export { PathMatcher, PathMatcherError } from './path-matcher.ts';

@@ -141,7 +141,7 @@ describe('metrics', () => {
       [{ path: '/delegator.json?namespace=edge' }, 400, /^Malformed delegation request/],
       [{ method: 'POST', path: '/delegator.json', body: '{}' }, 415, /JSON body/],
       [{ method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: '{"path": ' }, 400, /^Malformed delegation request: /],
-      [{ method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: '[1]' }, 400, /^Malformed delegation request: expected an object/],
+      [{ method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: '[1]' }, 400, /^Malformed delegation request: expected a JSON object/],
     ];
     for (const [req, status, text] of cases) {
       const r = await send(d.adminPort, req);

@@ -5,7 +5,9 @@ export type { ClientParams, ClientState, Endpoint, PoolParams } from './client.t
 export { DstDtabCache } from './dst.ts';
 export type { Dst, DstDtabs } from './dst.ts';
 export { EndpointPool } from './endpoints.ts';
-export { pickBound } from './pick.ts';
+export { boundChoices, pickBound } from './pick.ts';
+export { explainRoute } from './explain.ts';
+export type { Explanation } from './explain.ts';
 export { Router } from './router.ts';
 export type { EndpointService, Routed, RouterOptions } from './router.ts';
 export { DEFAULT_FAILURE_ACCRUAL, FailureAccrual, NO_FAILURE_ACCRUAL } from './failure-accrual.ts';

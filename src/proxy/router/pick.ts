@@ -36,3 +36,29 @@ export function pickBound(tree: NameTree<BoundName>, random: () => number = Math
     }
   }
 }
+
+/** Each bound name a request could go to, with the share of requests it gets. */
+export function boundChoices(tree: NameTree<BoundName>, share = 1, out: { bound: BoundName; share: number }[] = []): { bound: BoundName; share: number }[] {
+  switch (tree.kind) {
+    case 'leaf':
+      out.push({ bound: tree.value, share });
+      break;
+    case 'alt':
+      // As pickBound: the first alternative that routes.
+      for (const t of tree.trees) {
+        const before = out.length;
+        boundChoices(t, share, out);
+        if (out.length > before) break;
+      }
+      break;
+    case 'union': {
+      let total = 0;
+      for (const w of tree.trees) if (w.weight > 0) total += w.weight;
+      if (total > 0) for (const w of tree.trees) if (w.weight > 0) boundChoices(w.tree, (share * w.weight) / total, out);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}

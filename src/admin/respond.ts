@@ -1,0 +1,75 @@
+// How the admin server answers: JSON (compact, or sorted and indented), plain text, HTML, and
+// reading a bounded request body.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, pretty = false): void {
+  const body = `${JSON.stringify(pretty ? sorted(value) : value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** Object keys sorted, all the way down (`?pretty=1`). */
+function sorted(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(sorted);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sorted((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+export function sendText(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+export function sendBody(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+/** Text safe inside HTML. */
+export function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** A body too large to read. */
+export class BodyTooLarge extends Error {}
+
+/**
+ * The request body as text, at most `max` bytes: past it, 413 is answered, the connection is
+ * closed and the promise rejects with BodyTooLarge.
+ */
+export function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const refuse = (): void => {
+      sendText(res, 413, `Request body larger than ${max} bytes\n`, { connection: 'close' });
+      req.destroy();
+      reject(new BodyTooLarge());
+    };
+    if (declared > max) {
+      refuse();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > max) {
+        over = true;
+        refuse();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (e) => {
+      if (!over) reject(e);
+    });
+  });
+}
