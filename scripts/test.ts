@@ -1,6 +1,7 @@
 // Runs the test suite: every test/**/*.test.ts file, listed explicitly, through node's test
 // runner. Fails when any test fails or is skipped, and also when no test ran at all, so a glob
-// that matches nothing cannot pass silently.
+// that matches nothing cannot pass silently. The Debian packages the tests drive (a real
+// browser, the reference Prometheus parser) are installed first when missing.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,6 +15,26 @@ function findTests(dir: string): string[] {
     else if (name.endsWith('.test.ts')) out.push(p);
   }
   return out;
+}
+
+/** Debian packages the tests use: Chromium for the admin pages, Prometheus's Python client for its parser. */
+const PACKAGES = ['chromium', 'python3-prometheus-client'];
+
+function installed(pkg: string): boolean {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+const missing = PACKAGES.filter((p) => !installed(p));
+if (missing.length > 0) {
+  console.log(`installing ${missing.join(', ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) {
+    console.error(`could not install ${missing.join(', ')}: the tests that need them cannot run (apt-get needs root)`);
+    process.exit(1);
+  }
 }
 
 const only = process.argv.slice(2);
