@@ -268,13 +268,18 @@ describe('a flood of distinct names', () => {
     disco.close();
   });
 
-  test('3,000 names that lead nowhere keep the binding and client caches bounded', async () => {
+  test('3,000 names that lead nowhere keep the binding and client caches, and the metrics, bounded', async () => {
     const router = d.daemon.routers().values().next().value!.router;
     for (let i = 0; i < 3000; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => send(d.port(), { headers: { host: `nowhere-${i + j}` } })));
     }
     assert.ok(router.bindings.size <= 1000, `${router.bindings.size} bindings`);
     assert.ok(router.clients().length <= 1000);
+    // One service scope per logical name, pruned with its cache entry: the label values are bounded.
+    const flat = d.daemon.metrics.flat();
+    const services = Object.keys(flat).filter((k) => /^rt\/[^/]+\/service\/.*\/requests$/.test(k));
+    assert.ok(services.length > 0 && services.length <= 1000, `${services.length} service scopes`);
+    assert.equal(flat['process/metrics/dropped'], 0);
     assert.equal((await send(d.port(), { headers: { host: 'web' } })).body, 'web');
   });
 });
