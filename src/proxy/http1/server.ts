@@ -19,11 +19,12 @@ import {
 } from '../errors.ts';
 import { retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
-import type { RecentRequests } from '../recent-requests.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
 import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
+import type { RecentRequests } from '../recent-requests.ts';
+import { recordExchange } from './records.ts';
 import type { MetricsRegistry } from '../../metrics/index.ts';
 import { ServerStats } from './server-stats.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
@@ -358,8 +359,7 @@ export class Http1Server {
     if (pr.attempts !== undefined) this.#options.router.record(pr.attempts, pr.client, pr.success);
     if (pr.timer !== undefined) clearTimeout(pr.timer);
     if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
-    const recent = this.#options.recent;
-    if (recent !== undefined && pr.status !== 0 && recent.sampled()) this.#sample(recent, pr);
+    if (pr.status !== 0) recordExchange(this.#options, pr);
     const routed = pr.routed;
     if (routed !== undefined) {
       routed.endpoint.load--;
@@ -367,42 +367,7 @@ export class Http1Server {
     }
     pr.resolve = undefined;
     pr.reject = undefined;
-    const log = this.#options.accessLog;
-    if (log !== undefined && pr.status !== 0) {
-      const s = pr.conn.socket;
-      log.write({
-        host: pr.header('host'),
-        remote: s.remoteAddress ?? '-',
-        timeMs: Date.now(),
-        method: pr.method,
-        uri: pr.uri,
-        httpVersion: pr.httpVersion,
-        status: pr.status,
-        length: pr.responseLength,
-        referer: pr.header('referer'),
-        userAgent: pr.header('user-agent'),
-      });
-    }
     if (this.draining && this.#inflight === 0) this.#maybeClosed();
-  }
-
-  #sample(recent: RecentRequests, pr: Http1Request): void {
-    const s = pr.conn.socket;
-    const e = pr.routed?.endpoint.address;
-    recent.add({
-      timestamp: Date.now(),
-      router: this.#options.label,
-      source: `${s.remoteAddress ?? '-'}:${s.remotePort ?? 0}`,
-      method: pr.method,
-      host: pr.header('host'),
-      uri: pr.uri,
-      name: pr.dst?.path.show,
-      dtab: pr.dst?.dtabs.ctxHeader,
-      client: pr.client?.bound.id.show,
-      endpoint: e === undefined ? undefined : `${e.host}:${e.port}`,
-      status: pr.status,
-      latencyMs: Date.now() - pr.startMs,
-    });
   }
 
   #maybeClosed(): void {
