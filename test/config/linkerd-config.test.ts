@@ -49,9 +49,23 @@ describe('linkerd config', () => {
 
   test('later settings are read and listed as not applied yet', () => {
     const c = load(
-      'telemetry: [{kind: io.l5d.prometheus}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',
+      'telemetry: [{kind: io.l5d.prometheus}, {kind: io.l5d.zipkin, port: 9410}]\nrouters:\n- protocol: http\n  client: {loadBalancer: {kind: ewma}}\n  servers:\n  - port: 4140\n    tls: {}\n',
     );
-    assert.deepEqual(c.notApplied, ['telemetry', 'routers[0].servers[0].tls']);
+    assert.deepEqual(c.notApplied, ['telemetry[1] (io.l5d.zipkin)', 'routers[0].servers[0].tls']);
+  });
+
+  test('telemetry: io.l5d.prometheus and io.l5d.recentRequests are read with their defaults and checked', () => {
+    const router = 'routers:\n- protocol: http\n  servers: [{port: 4140}]\n';
+    assert.deepEqual(load(router).telemetry, { prometheus: { path: '/admin/metrics/prometheus', prefix: '' }, recentRequests: undefined });
+    const c = load(`telemetry:\n- {kind: io.l5d.prometheus, path: /metrics, prefix: linkerd_}\n- {kind: io.l5d.recentRequests, sampleRate: 0.25}\n${router}`);
+    assert.deepEqual(c.telemetry, { prometheus: { path: '/metrics', prefix: 'linkerd_' }, recentRequests: { sampleRate: 0.25, capacity: 10 } });
+    assert.match(refusal(`telemetry: [{kind: io.l5d.recentRequests}]\n${router}`), /telemetry\[0\]\.sampleRate: sampleRate is required/);
+    assert.match(refusal(`telemetry: [{kind: io.l5d.recentRequests, sampleRate: 2}]\n${router}`), /telemetry\[0\]\.sampleRate/);
+    assert.match(refusal(`telemetry: [{kind: io.l5d.prometheus, prefix: "a-b"}]\n${router}`), /telemetry\[0\]\.prefix: a Prometheus name prefix/);
+    assert.match(refusal(`telemetry: [{kind: io.l5d.prometheus, path: metrics}]\n${router}`), /telemetry\[0\]\.path: expected a URL path/);
+    assert.match(refusal(`telemetry: [{kind: io.l5d.prometheus, bogus: 1}]\n${router}`), /telemetry\[0\]\.bogus: unknown key/);
+    assert.match(refusal(`telemetry: [{kind: io.l5d.gopher}]\n${router}`), /telemetry\[0\]\.kind: unknown telemeter kind "io\.l5d\.gopher"/);
+    assert.match(refusal(`telemetry: {kind: io.l5d.prometheus}\n${router}`), /telemetry: expected a list of telemeters/);
   });
 
   test('refusals name the key and line', () => {
