@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { prometheusText } from '../metrics/index.ts';
+import { flatJson, prometheusText } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
@@ -145,7 +145,9 @@ export class AdminServer {
         const m = hooks.metrics;
         const q = url.searchParams.get('q') ?? undefined;
         if (q !== undefined && q !== '' && !m.hasScope(q)) return sendJson(res, 404, { error: `No such subtree: ${q}` });
-        return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
+        if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
+        // The common scrape: written as JSON text directly.
+        return sendBody(res, 200, 'application/json', flatJson(m, q), { 'cache-control': 'no-store' });
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);

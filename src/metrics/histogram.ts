@@ -87,6 +87,8 @@ export class Histogram {
   readonly #window: HistogramWindow;
   /** Bucket counts, slice after slice; made at the first value. */
   #counts: Uint32Array | undefined;
+  /** The live slices' bucket counts added up, kept as values come and slices go. */
+  #total: Uint32Array | undefined;
   #stats: Float64Array | undefined;
   /** The epoch the current slice belongs to. */
   #epoch: number;
@@ -100,12 +102,15 @@ export class Histogram {
     const x = v < 0 || Number.isNaN(v) ? 0 : v;
     if (this.#counts === undefined) {
       this.#counts = new Uint32Array(NB * this.#window.slices);
+      this.#total = new Uint32Array(NB);
       this.#stats = new Float64Array(4 * this.#window.slices);
       for (let s = 0; s < this.#window.slices; s++) this.#clear(s);
       this.#epoch = this.#window.epoch;
     } else if (this.#epoch !== this.#window.epoch) this.#catchUp();
     const slice = this.#epoch % this.#window.slices;
-    this.#counts[slice * NB + bucketOf(x)]!++;
+    const b = bucketOf(x);
+    this.#counts[slice * NB + b]!++;
+    this.#total![b]!++;
     const st = this.#stats!;
     const o = slice * 4;
     st[o + COUNT]!++;
@@ -115,13 +120,17 @@ export class Histogram {
   }
 
   #clear(slice: number): void {
-    this.#counts!.fill(0, slice * NB, (slice + 1) * NB);
-    const o = slice * 4;
+    const counts = this.#counts!;
+    const total = this.#total!;
+    const o = slice * NB;
+    if (this.#stats![slice * 4 + COUNT]! > 0) for (let b = 0; b < NB; b++) total[b]! -= counts[o + b]!;
+    counts.fill(0, o, o + NB);
+    const so = slice * 4;
     const st = this.#stats!;
-    st[o + COUNT] = 0;
-    st[o + SUM] = 0;
-    st[o + MIN] = Infinity;
-    st[o + MAX] = 0;
+    st[so + COUNT] = 0;
+    st[so + SUM] = 0;
+    st[so + MIN] = Infinity;
+    st[so + MAX] = 0;
   }
 
   /** Clears the slices the clock has moved past since this histogram last looked. */
@@ -138,9 +147,9 @@ export class Histogram {
   }
 
   snapshot(): HistogramSnapshot {
-    const counts = this.#counts;
+    const total = this.#total;
     const st = this.#stats;
-    if (counts === undefined || st === undefined) return EMPTY;
+    if (total === undefined || st === undefined) return EMPTY;
     if (this.#epoch !== this.#window.epoch) this.#catchUp();
     const n = this.#window.slices;
     let count = 0;
@@ -156,17 +165,17 @@ export class Histogram {
     }
     if (count === 0) return EMPTY;
     // One pass over the buckets for every quantile, in increasing order.
-    const qs = [0.5, 0.9, 0.95, 0.99, 0.999, 0.9999];
-    const out = [max, max, max, max, max, max];
+    const out = QUANTILE_OUT;
+    out.fill(max);
     let qi = 0;
-    let rank = Math.ceil(qs[0]! * count);
+    let rank = Math.ceil(QUANTILES[0]! * count);
     let seen = 0;
-    for (let b = 0; b < NB && qi < qs.length; b++) {
-      for (let s = 0; s < n; s++) seen += counts[s * NB + b]!;
-      while (qi < qs.length && seen >= rank) {
+    for (let b = 0; b < NB && qi < QUANTILES.length; b++) {
+      seen += total[b]!;
+      while (qi < QUANTILES.length && seen >= rank) {
         out[qi] = Math.min(BOUNDS[b]!, max);
         qi++;
-        if (qi < qs.length) rank = Math.ceil(qs[qi]! * count);
+        if (qi < QUANTILES.length) rank = Math.ceil(QUANTILES[qi]! * count);
       }
     }
     return { count, sum, avg: sum / count, min, max, p50: out[0]!, p90: out[1]!, p95: out[2]!, p99: out[3]!, p9990: out[4]!, p9999: out[5]! };
@@ -176,16 +185,18 @@ export class Histogram {
   quantile(q: number): number {
     const s = this.snapshot();
     if (s.count === 0) return 0;
-    const counts = this.#counts!;
-    const n = this.#window.slices;
+    const total = this.#total!;
     const rank = Math.ceil(q * s.count);
     let seen = 0;
     for (let b = 0; b < NB; b++) {
-      for (let sl = 0; sl < n; sl++) seen += counts[sl * NB + b]!;
+      seen += total[b]!;
       if (seen >= rank) return Math.min(BOUNDS[b]!, s.max);
     }
     return s.max;
   }
 }
+
+const QUANTILES = [0.5, 0.9, 0.95, 0.99, 0.999, 0.9999];
+const QUANTILE_OUT = new Float64Array(QUANTILES.length);
 
 const EMPTY: HistogramSnapshot = { count: 0, sum: 0, avg: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p9990: 0, p9999: 0 };

@@ -7,6 +7,7 @@
 // names cannot grow it without bound.
 
 import { Histogram, HistogramWindow } from './histogram.ts';
+import { flatJson, treeOf } from './json.ts';
 
 export { Histogram, HistogramWindow } from './histogram.ts';
 export type { HistogramSnapshot } from './histogram.ts';
@@ -19,9 +20,18 @@ export class Counter {
   }
 }
 
-export type Metric = { kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram };
+/** What exporters keep of a metric between reads: its name as each of them prints it. */
+export interface ExportCache {
+  json?: string[];
+  prom?: string[];
+  elems?: string[];
+}
 
-/** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
+export type Metric = ({ kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram }) & {
+  readonly name: string;
+  readonly cache: ExportCache;
+};
+
 export interface RegistryOptions {
   /** The histograms' window (a minute, in six slices, unless given). */
   readonly window?: HistogramWindow;
@@ -29,8 +39,13 @@ export interface RegistryOptions {
   readonly maxMetrics?: number;
 }
 
+/** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>();
+  /** Every metric sorted by name, made again only after a name comes or goes. */
+  #ordered: Metric[] | undefined;
+  /** Scopes that name a server, service or client, for exporters that turn them into labels. */
+  readonly #scopes = new Map<string, { kind: string; id: string }>();
   readonly window: HistogramWindow;
   readonly #max: number;
   /** Metrics refused past `maxMetrics`. */
@@ -43,19 +58,10 @@ export class MetricsRegistry {
     this.gauge('process/metrics/dropped', () => this.dropped);
   }
 
-  /** Whether a new name may be added. */
-  #room(): boolean {
-    if (this.#metrics.size < this.#max) return true;
-    this.dropped++;
-    return false;
-  }
-
   /** Stops the histograms' clock. */
   close(): void {
     this.window.close();
   }
-  /** Scopes that name a server, service or client, for exporters that turn them into labels. */
-  readonly #scopes = new Map<string, { kind: string; id: string }>();
 
   /** Says that `scope` (`rt/<router>/client/<id>`) is the `kind` scope named `id`. */
   labelScope(scope: string, kind: string, id: string): void {
@@ -66,11 +72,24 @@ export class MetricsRegistry {
     return this.#scopes;
   }
 
+  /** Adds `m` when there is room; false (and counted) when there is none. */
+  #add(m: Metric): boolean {
+    if (!this.#metrics.has(m.name)) {
+      if (this.#metrics.size >= this.#max) {
+        this.dropped++;
+        return false;
+      }
+      this.#ordered = undefined;
+    }
+    this.#metrics.set(m.name, m);
+    return true;
+  }
+
   counter(name: string): Counter {
     const m = this.#metrics.get(name);
     if (m?.kind === 'counter') return m.metric;
     const c = new Counter();
-    if (this.#room()) this.#metrics.set(name, { kind: 'counter', metric: c });
+    this.#add({ kind: 'counter', metric: c, name, cache: {} });
     return c;
   }
 
@@ -78,18 +97,23 @@ export class MetricsRegistry {
     const m = this.#metrics.get(name);
     if (m?.kind === 'histogram') return m.metric;
     const h = new Histogram(this.window);
-    if (this.#room()) this.#metrics.set(name, { kind: 'histogram', metric: h });
+    this.#add({ kind: 'histogram', metric: h, name, cache: {} });
     return h;
   }
 
   gauge(name: string, read: () => number): void {
-    if (this.#metrics.has(name) || this.#room()) this.#metrics.set(name, { kind: 'gauge', read });
+    this.#add({ kind: 'gauge', read, name, cache: {} });
   }
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */
   removeScope(scope: string): void {
     const prefix = scope.endsWith('/') ? scope : `${scope}/`;
-    for (const k of [...this.#metrics.keys()]) if (k.startsWith(prefix)) this.#metrics.delete(k);
+    for (const k of [...this.#metrics.keys()]) {
+      if (k.startsWith(prefix)) {
+        this.#metrics.delete(k);
+        this.#ordered = undefined;
+      }
+    }
     for (const k of [...this.#scopes.keys()]) if (k === scope || k.startsWith(prefix)) this.#scopes.delete(k);
   }
 
@@ -97,66 +121,46 @@ export class MetricsRegistry {
     return this.#metrics.get(name);
   }
 
-  /** Every metric, sorted by name. */
-  entries(): [string, Metric][] {
-    return [...this.#metrics.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  get size(): number {
+    return this.#metrics.size;
   }
 
-  /**
-   * Flat values as linkerd's `/admin/metrics.json` gives them: counters and gauges as numbers,
-   * a histogram `X` as `X.count` and, once it has values, `X.min`, `X.max`, `X.p50` ...
-   * `X.sum`, `X.avg`. `under`, when given, keeps the metrics under that scope.
-   */
+  /** Every metric, sorted by name. The array is shared: do not change it. */
+  ordered(): readonly Metric[] {
+    if (this.#ordered === undefined) this.#ordered = [...this.#metrics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.#ordered;
+  }
+
+  /** The metrics under `scope` (all of them when undefined or empty), sorted by name. */
+  under(scope: string | undefined): readonly Metric[] {
+    const all = this.ordered();
+    if (scope === undefined || scope === '') return all;
+    const prefix = `${scope.replace(/\/+$/, '')}/`;
+    // Sorted: the scope's metrics are one run, found by binary search.
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.name < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < all.length && all[end]!.name.startsWith(prefix)) end++;
+    return all.slice(lo, end);
+  }
+
+  /** Flat values as an object (see flatJson for the shape). */
   flat(under?: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    const prefix = under === undefined || under === '' ? undefined : `${under.replace(/\/+$/, '')}/`;
-    for (const [name, m] of this.entries()) {
-      if (prefix !== undefined && !name.startsWith(prefix)) continue;
-      if (m.kind === 'counter') out[name] = m.metric.value;
-      else if (m.kind === 'gauge') out[name] = m.read();
-      else {
-        const snap = m.metric.snapshot();
-        out[`${name}.count`] = snap.count;
-        if (snap.count === 0) continue;
-        for (const k of ['max', 'min', 'p50', 'p90', 'p95', 'p99', 'p9990', 'p9999', 'sum', 'avg'] as const) out[`${name}.${k}`] = snap[k];
-      }
-    }
-    return out;
+    return JSON.parse(flatJson(this, under)) as Record<string, number>;
   }
 
-  /**
-   * The same as nested objects per scope element (linkerd's `?tree=1`): a server, service or
-   * client id is one element even with slashes in it; leaves are `{"counter": n}`,
-   * `{"gauge": n}` or `{"stat.count": n, "stat.p50": n, ...}`.
-   */
+  /** Nested values per scope element (linkerd's `?tree=1`); see treeOf. */
   tree(under?: string): Record<string, unknown> {
-    const root: Record<string, unknown> = {};
-    const prefix = under === undefined || under === '' ? undefined : `${under.replace(/\/+$/, '')}/`;
-    for (const [name, m] of this.entries()) {
-      if (prefix !== undefined && !name.startsWith(prefix)) continue;
-      let node = root;
-      const elems = this.#elements(name);
-      for (let i = 0; i < elems.length - 1; i++) {
-        const e = elems[i]!;
-        const next = node[e];
-        if (next === undefined || typeof next !== 'object') node[e] = {};
-        node = node[e] as Record<string, unknown>;
-      }
-      const leaf = elems.at(-1)!;
-      if (m.kind === 'counter') node[leaf] = { counter: m.metric.value };
-      else if (m.kind === 'gauge') node[leaf] = { gauge: m.read() };
-      else {
-        const snap = m.metric.snapshot();
-        const stat: Record<string, number> = { 'stat.count': snap.count };
-        if (snap.count > 0) for (const k of ['max', 'min', 'p50', 'p90', 'p95', 'p99', 'p9990', 'p9999', 'sum', 'avg'] as const) stat[`stat.${k}`] = snap[k];
-        node[leaf] = stat;
-      }
-    }
-    return root;
+    return treeOf(this, under);
   }
 
   /** A name's scope elements, a labelled scope's id kept whole. */
-  #elements(name: string): string[] {
+  elements(name: string): string[] {
     const parts = name.split('/');
     for (let end = parts.length - 1; end >= 1; end--) {
       const scope = this.#scopes.get(parts.slice(0, end).join('/'));
@@ -169,9 +173,7 @@ export class MetricsRegistry {
 
   /** Whether any metric lies under `scope`. */
   hasScope(scope: string): boolean {
-    const prefix = `${scope.replace(/\/+$/, '')}/`;
-    for (const k of this.#metrics.keys()) if (k.startsWith(prefix) || k === scope) return true;
-    return false;
+    return this.#metrics.has(scope) || this.under(scope).length > 0;
   }
 }
 

@@ -46,28 +46,38 @@ export function prometheusName(name: string, scopes: ReadonlyMap<string, { kind:
   return { name: sanitize(parts.join(':')), labels: [] };
 }
 
-/** The whole tree as Prometheus text, prefixed by `prefix` when given. */
+/** The start of each line a metric prints, up to the value: one, or eleven for a histogram. */
+function heads(m: Metric, scopes: ReadonlyMap<string, { kind: string; id: string }>): string[] {
+  const { name, labels } = prometheusName(m.name, scopes);
+  if (m.kind !== 'histogram') return [`${name}${labelText(labels)} `];
+  return [
+    ...QUANTILES.map(([q]) => `${name}${labelText([...labels, ['quantile', q]])} `),
+    `${name}_count${labelText(labels)} `,
+    `${name}_sum${labelText(labels)} `,
+    `${name}_avg${labelText(labels)} `,
+  ];
+}
+
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : '0';
+}
+
+/**
+ * The whole tree as Prometheus text, each name prefixed by `prefix` when given. Each metric's
+ * line starts are worked out once and kept, so a scrape formats numbers and joins strings.
+ */
 export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   const scopes = registry.scopes();
   let out = '';
-  const line = (name: string, labels: [string, string][], value: number): void => {
-    out += `${prefix}${name}${labelText(labels)} ${Number.isFinite(value) ? value : 0}\n`;
-  };
-  for (const [flat, m] of registry.entries()) {
-    const { name, labels } = prometheusName(flat, scopes);
-    emit(m, name, labels, line);
+  for (const m of registry.ordered()) {
+    const h = (m.cache.prom ??= heads(m, scopes));
+    if (m.kind === 'counter') out += `${prefix}${h[0]}${num(m.metric.value)}\n`;
+    else if (m.kind === 'gauge') out += `${prefix}${h[0]}${num(m.read())}\n`;
+    else {
+      const s = m.metric.snapshot();
+      if (s.count > 0) for (let i = 0; i < QUANTILES.length; i++) out += `${prefix}${h[i]}${num(QUANTILES[i]![1](s))}\n`;
+      out += `${prefix}${h[8]}${s.count}\n${prefix}${h[9]}${num(s.sum)}\n${prefix}${h[10]}${num(s.avg)}\n`;
+    }
   }
   return out;
-}
-
-function emit(m: Metric, name: string, labels: [string, string][], line: (n: string, l: [string, string][], v: number) => void): void {
-  if (m.kind === 'counter') line(name, labels, m.metric.value);
-  else if (m.kind === 'gauge') line(name, labels, m.read());
-  else {
-    const s = m.metric.snapshot();
-    if (s.count > 0) for (const [q, f] of QUANTILES) line(name, [...labels, ['quantile', q]], f(s));
-    line(`${name}_count`, labels, s.count);
-    line(`${name}_sum`, labels, s.sum);
-    line(`${name}_avg`, labels, s.avg);
-  }
 }
