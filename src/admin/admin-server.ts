@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { flatJson, prometheusText } from '../metrics/index.ts';
+import { flatJsonYielding, prometheusTextYielding } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
@@ -117,7 +117,7 @@ export class AdminServer {
     }
     if (method !== 'GET') return sendText(res, 405, `${path} answers GET\n`, { allow: 'GET, HEAD' });
     const prom = hooks.prometheus();
-    if (path === prom.path) return sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', prometheusText(hooks.metrics, prom.prefix));
+    if (path === prom.path) return sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await prometheusTextYielding(hooks.metrics, prom.prefix));
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
       if (f === undefined) return sendText(res, 404, `not found: ${path}\n`);
@@ -147,7 +147,7 @@ export class AdminServer {
         if (q !== undefined && q !== '' && !m.hasScope(q)) return sendJson(res, 404, { error: `No such subtree: ${q}` });
         if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
-        return sendBody(res, 200, 'application/json', flatJson(m, q), { 'cache-control': 'no-store' });
+        return sendBody(res, 200, 'application/json', await flatJsonYielding(m, q), { 'cache-control': 'no-store' });
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);

@@ -4,6 +4,7 @@
 // histograms as summaries (quantiles only once something was recorded, then `_count`,
 // `_sum` and `_avg`).
 
+import { EXPORT_SLICE, yieldToLoop } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
 const QUANTILES: readonly [string, (s: HistogramSnapshot) => number][] = [
@@ -67,9 +68,26 @@ function num(v: number): string {
  * line starts are worked out once and kept, so a scrape formats numbers and joins strings.
  */
 export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
+  const ms = registry.ordered();
+  return promPart(registry, ms, 0, ms.length, prefix);
+}
+
+/** The same, a slice at a time with the event loop let go in between, so routing goes on. */
+export async function prometheusTextYielding(registry: MetricsRegistry, prefix = ''): Promise<string> {
+  const ms = registry.ordered();
+  let out = '';
+  for (let i = 0; i < ms.length; i += EXPORT_SLICE) {
+    if (i > 0) await yieldToLoop();
+    out += promPart(registry, ms, i, Math.min(ms.length, i + EXPORT_SLICE), prefix);
+  }
+  return out;
+}
+
+function promPart(registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string): string {
   const scopes = registry.scopes();
   let out = '';
-  for (const m of registry.ordered()) {
+  for (let i = from; i < to; i++) {
+    const m = ms[i]!;
     const h = (m.cache.prom ??= heads(m, scopes));
     if (m.kind === 'counter') out += `${prefix}${h[0]}${num(m.metric.value)}\n`;
     else if (m.kind === 'gauge') out += `${prefix}${h[0]}${num(m.read())}\n`;
