@@ -53,5 +53,6 @@ ${first.body}
 $ curl -H 'Host: web' -H 'l5d-dtab: /svc/web => /svc/web-v2' http://127.0.0.1:4140/hello
 ${override.body}
 Edit examples/disco/web to move traffic live; the access log is logs/access.log.
+Dashboard: http://127.0.0.1:9990/   delegator: http://127.0.0.1:9990/delegator   recent requests: http://127.0.0.1:9990/requests
 Ctrl-C stops everything.`);
 }
