@@ -3,7 +3,7 @@
 // minute, plus the process's facts. Read from the metrics tree, once per push whatever the
 // number of pages open.
 
-import type { MetricsRegistry } from '../metrics/index.ts';
+import type { Metric, MetricsRegistry } from '../metrics/index.ts';
 
 type Stats = Record<string, number | Record<string, number>>;
 
@@ -28,36 +28,59 @@ const BY_KIND: Record<string, readonly [string, string][]> = {
 };
 const GROUP: Record<string, 'servers' | 'services' | 'clients'> = { server: 'servers', service: 'services', client: 'clients' };
 
-function value(registry: MetricsRegistry, name: string): number | undefined {
-  const m = registry.get(name);
+function read(m: Metric | undefined): number | undefined {
   if (m === undefined) return undefined;
   if (m.kind === 'counter') return m.metric.value;
   if (m.kind === 'gauge') return m.read();
   return undefined;
 }
 
-export function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): DashboardSnapshot {
-  const routers: DashboardSnapshot['routers'] = {};
-  for (const [label, percent] of budgets) routers[label] = { retryBudgetPercent: percent, servers: {}, services: {}, clients: {} };
+/** One server, service or client: where its numbers go and the metrics they come from. */
+interface Row {
+  readonly label: string;
+  readonly group: 'servers' | 'services' | 'clients';
+  readonly id: string;
+  readonly handles: [string, Metric][];
+  readonly latency: Metric | undefined;
+}
+
+/** The rows of a registry, found again only when its names have changed. */
+const rowsOf = new WeakMap<MetricsRegistry, { version: number; rows: Row[] }>();
+
+function rows(registry: MetricsRegistry): Row[] {
+  const hit = rowsOf.get(registry);
+  if (hit !== undefined && hit.version === registry.version) return hit.rows;
+  const out: Row[] = [];
   for (const [scope, { kind, id }] of registry.scopes()) {
     const group = GROUP[kind];
     if (group === undefined || !scope.startsWith('rt/')) continue;
-    const label = scope.slice(3, scope.indexOf('/', 3));
-    const router = routers[label];
+    const handles: [string, Metric][] = [];
+    for (const [name, key] of BY_KIND[kind]!) {
+      const m = registry.get(`${scope}/${name}`);
+      if (m !== undefined) handles.push([key, m]);
+    }
+    out.push({ label: scope.slice(3, scope.indexOf('/', 3)), group, id, handles, latency: registry.get(`${scope}/request_latency_ms`) });
+  }
+  rowsOf.set(registry, { version: registry.version, rows: out });
+  return out;
+}
+
+export function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): DashboardSnapshot {
+  const routers: DashboardSnapshot['routers'] = {};
+  for (const [label, percent] of budgets) routers[label] = { retryBudgetPercent: percent, servers: {}, services: {}, clients: {} };
+  for (const row of rows(registry)) {
+    const router = routers[row.label];
     if (router === undefined) continue;
     const stats: Stats = {};
-    for (const [name, key] of BY_KIND[kind]!) {
-      const v = value(registry, `${scope}/${name}`);
-      if (v !== undefined) stats[key] = v;
-    }
-    const h = registry.get(`${scope}/request_latency_ms`);
+    for (const [key, m] of row.handles) stats[key] = read(m) ?? 0;
+    const h = row.latency;
     if (h?.kind === 'histogram') {
       const s = h.metric.snapshot();
       stats['latency'] = { p50: s.p50, p95: s.p95, p99: s.p99, p9990: s.p9990, max: s.max };
     }
-    router[group][id] = stats;
+    router[row.group][row.id] = stats;
   }
-  const num = (name: string): number => value(registry, name) ?? 0;
+  const num = (name: string): number => read(registry.get(name)) ?? 0;
   return {
     type: 'metrics',
     t: Date.now(),

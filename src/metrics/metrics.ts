@@ -50,6 +50,8 @@ export class MetricsRegistry {
   readonly #max: number;
   /** Metrics refused past `maxMetrics`. */
   dropped = 0;
+  /** Moves on whenever a name comes or goes: readers that keep handles look again. */
+  version = 0;
 
   constructor(options: RegistryOptions = {}) {
     this.window = options.window ?? new HistogramWindow();
@@ -66,6 +68,7 @@ export class MetricsRegistry {
   /** Says that `scope` (`rt/<router>/client/<id>`) is the `kind` scope named `id`. */
   labelScope(scope: string, kind: string, id: string): void {
     this.#scopes.set(scope, { kind, id });
+    this.version++;
   }
 
   scopes(): ReadonlyMap<string, { kind: string; id: string }> {
@@ -81,6 +84,7 @@ export class MetricsRegistry {
       }
       this.#ordered = undefined;
     }
+    this.version++;
     this.#metrics.set(m.name, m);
     return true;
   }
@@ -112,6 +116,7 @@ export class MetricsRegistry {
       if (k.startsWith(prefix)) {
         this.#metrics.delete(k);
         this.#ordered = undefined;
+        this.version++;
       }
     }
     for (const k of [...this.#scopes.keys()]) if (k === scope || k.startsWith(prefix)) this.#scopes.delete(k);
