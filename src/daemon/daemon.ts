@@ -53,7 +53,7 @@ export class Daemon {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    const run = (): Running => ({ config: this.#config, routers: this.#routers });
+    const run = (): Running => ({ config: this.#config, routers: this.#routers, servers: this.#servers });
     this.admin = new AdminServer({
       shutdown: (graceMs) => void this.shutdown(graceMs),
       metrics: this.metrics,

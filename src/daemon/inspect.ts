@@ -8,12 +8,15 @@ import type { LinkerdConfig } from '../config/index.ts';
 import { type Closable, NOOP_CLOSABLE } from '../core/index.ts';
 import { type Dtab, DtabParseError, type Path, readDtab, readPath } from '../dtab/index.ts';
 import { interpreterFromConfig, type Interpreter, settleDelegation, watchDelegation } from '../namer/index.ts';
+import type { Http1Server } from '../proxy/index.ts';
 import type { RunningRouter } from './routers.ts';
 
 /** The running routers and the config they came from. */
 export interface Running {
   readonly config: LinkerdConfig;
   readonly routers: ReadonlyMap<string, RunningRouter>;
+  /** The servers listening, by `ip:port` (the bound port when configured as 0). */
+  readonly servers?: ReadonlyMap<string, Http1Server>;
 }
 
 type Parsed = { dtab: Dtab; path: Path; interpreter: Interpreter } | Answer;
@@ -80,7 +83,7 @@ export function routerInfos(run: Running): RouterInfo[] {
       label: c.label,
       protocol: c.protocol,
       dtab: c.dtab.show,
-      servers: c.servers.map((s) => `${s.ip}/${s.port}`),
+      servers: [...(run.servers?.values() ?? [])].filter((s) => s.options.label === c.label).map((s) => `${s.options.ip}/${s.address.port}`),
       dstPrefix: c.dstPrefix.show,
       names: names.length > 200 ? names.slice(0, 200) : names,
       retryBudgetPercent: Math.round(c.service.resolve(c.dstPrefix).retries.budget.percentCanRetry * 100),
