@@ -10,7 +10,7 @@ import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
 import { helpPage, loggingPage, requestsPage, uiFile } from './pages.ts';
-import { readBody, sendBody, sendJson, sendText } from './respond.ts';
+import { BodyRefused, readBody, sendBody, sendJson, sendText } from './respond.ts';
 import { admit, DEFAULT_SECURITY } from './security.ts';
 
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
@@ -124,7 +124,12 @@ export class AdminServer {
       return sendBody(res, 200, f.type, f.body, { 'cache-control': 'no-cache' });
     }
     if (path.startsWith('/namer_state/') && path.endsWith('.json')) {
-      const prefix = decodeURIComponent(path.slice('/namer_state/'.length, -'.json'.length));
+      let prefix: string;
+      try {
+        prefix = decodeURIComponent(path.slice('/namer_state/'.length, -'.json'.length));
+      } catch {
+        return sendText(res, 400, `Malformed namer prefix in ${path}\n`);
+      }
       const state = hooks.namerState(prefix);
       if (state === undefined) return sendText(res, 404, `No namer with state at ${prefix}; namers: ${hooks.namerPrefixes().join(', ') || 'none'}\n`);
       return sendJson(res, 200, state, pretty);
@@ -182,15 +187,21 @@ export class AdminServer {
       return sendJson(res, 200, current());
     }
     // A form of a logger name and a level is short: anything longer is not one.
-    const body = await readBody(req, res, 4096).catch(() => undefined);
-    if (body === undefined) return;
+    let body: string;
+    try {
+      body = await readBody(req, res, 4096);
+    } catch (e) {
+      if (!(e instanceof BodyRefused)) sendText(res, 400, `${(e as Error).message}\n`);
+      return;
+    }
     const form = new URLSearchParams(body.length > 0 ? body : url.search);
     const logger = form.get('logger');
     const level = form.get('level');
     if (logger === null || level === null) return sendText(res, 400, 'logger and level are required\n');
     if (logger !== 'root') return sendText(res, 400, `unknown logger ${logger}; known: root\n`);
     const pinoLevel = LEVELS[level.toUpperCase()];
-    if (pinoLevel === undefined || hook === undefined || !hook.set(pinoLevel)) {
+    if (hook === undefined) return sendText(res, 400, 'log levels cannot be changed in this process\n');
+    if (pinoLevel === undefined || !hook.set(pinoLevel)) {
       return sendText(res, 400, `unknown level ${level}; known: ${Object.keys(LEVELS).join(', ')}\n`);
     }
     sendJson(res, 200, current());

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminHooks, Answer } from './hooks.ts';
-import { BodyTooLarge, readBody, sendJson, sendText } from './respond.ts';
+import { BodyRefused, readBody, sendJson, sendText } from './respond.ts';
 
 const MAX_BODY = 64 * 1024;
 
@@ -25,7 +25,7 @@ async function jsonBody(req: IncomingMessage, res: ServerResponse, what: string)
   try {
     text = await readBody(req, res, MAX_BODY);
   } catch (e) {
-    if (!(e instanceof BodyTooLarge)) sendText(res, 400, `${what}: ${(e as Error).message}\n`);
+    if (!(e instanceof BodyRefused)) sendText(res, 400, `${what}: ${(e as Error).message}\n`);
     return undefined;
   }
   let q: unknown;

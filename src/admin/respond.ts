@@ -33,12 +33,15 @@ export function html(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** A body too large to read. */
-export class BodyTooLarge extends Error {}
+/** A body refused for its size, already answered (413). */
+export class BodyRefused extends Error {}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The request body as text, at most `max` bytes: past it, 413 is answered, the connection is
- * closed and the promise rejects with BodyTooLarge.
+ * closed and the promise rejects with BodyRefused. Bytes that are not UTF-8 reject with an
+ * error for the caller to answer.
  */
 export function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -46,7 +49,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, max: number)
     const refuse = (): void => {
       sendText(res, 413, `Request body larger than ${max} bytes\n`, { connection: 'close' });
       req.destroy();
-      reject(new BodyTooLarge());
+      reject(new BodyRefused());
     };
     if (declared > max) {
       refuse();
@@ -66,7 +69,12 @@ export function readBody(req: IncomingMessage, res: ServerResponse, max: number)
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (over) return;
+      try {
+        resolve(STRICT_UTF8.decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new Error('the body is not UTF-8 text (JSON bodies are UTF-8)'));
+      }
     });
     req.on('error', (e) => {
       if (!over) reject(e);

@@ -11,11 +11,12 @@ export class ServerStats {
   readonly #stats: RequestStats;
   readonly #status = new Map<number, Counter>();
 
-  constructor(registry: MetricsRegistry, scope: string, pending: () => number, connections: () => number) {
+  /** `id` is the server as its scope names it (`<ip>/<port>`). */
+  constructor(registry: MetricsRegistry, scope: string, id: string, pending: () => number, connections: () => number) {
     this.#registry = registry;
     this.#scope = scope;
     this.#stats = new RequestStats(registry, scope);
-    registry.labelScope(scope, 'server', scope.slice(scope.indexOf('/server/') + '/server/'.length));
+    registry.labelScope(scope, 'server', id);
     registry.gauge(`${scope}/pending`, pending);
     registry.gauge(`${scope}/connections`, connections);
   }

@@ -20,7 +20,7 @@ import {
 import { retryableWithoutAnswer } from '../classifier.ts';
 import type { Identifier } from '../identifier/index.ts';
 import { type ErrorLimits, type ErrorResponse, rescue } from '../rescue.ts';
-import { type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
+import { Attempts, type DstDtabCache, RetryRequest, type Router, type Routed } from '../router/index.ts';
 import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
 import type { RecentRequests } from '../recent-requests.ts';
@@ -112,7 +112,10 @@ export class Http1Server {
         this.server.off('error', onError);
         this.#startSweep();
         const m = this.#options.metrics;
-        if (m !== undefined) this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${this.#options.ip}/${this.address.port}`, () => this.#inflight, () => this.#conns.size);
+        if (m !== undefined) {
+          const id = `${this.#options.ip}/${this.address.port}`;
+          this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${id}`, id, () => this.#inflight, () => this.#conns.size);
+        }
         resolve();
       });
     });
@@ -193,7 +196,10 @@ export class Http1Server {
     }
     // Past setTimeout's range (about 24.8 days) a deadline is as good as none.
     if (left <= 2 ** 31 - 1) pr.timer = setTimeout(timeOut, left, this, pr, byDeadline ? -1 : left);
-    o.router.dispatch(pr.dst, pr, service).then(NOOP, (e: unknown) => this.answerError(pr, e));
+    // The request's attempts are known from here, so a request no route can carry still counts
+    // as a request (and a failure) of its service, as linkerd's path stack counts it.
+    pr.attempts = new Attempts(service);
+    o.router.dispatch(pr.dst, pr, service, pr.attempts).then(NOOP, (e: unknown) => this.answerError(pr, e));
   }
 
   /**

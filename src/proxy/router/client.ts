@@ -100,7 +100,8 @@ export class ClientNode<E extends Endpoint> implements Closable {
     this.scope = metrics === undefined ? undefined : scope;
     if (metrics !== undefined && scope !== undefined) {
       this.stats = new RequestStats(metrics, scope);
-      metrics.labelScope(scope, 'client', scope.slice(scope.indexOf('/client/') + '/client/'.length));
+      // The client's id is its bound name without the leading slash, whatever the router's label.
+      metrics.labelScope(scope, 'client', bound.id.show.slice(1));
       this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
       const endpoints = (): readonly E[] => (this.state.kind === 'bound' ? this.state.endpoints : []);
       metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);

@@ -127,8 +127,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
    * Routes one request. Rejects with a ProxyError when it cannot be routed. `service` is the
    * destination's service node when the caller has looked it up already ({@link serviceOf}).
    */
-  dispatch(dst: Dst, req: Req, service: ServiceNode = this.serviceOf(dst)): Promise<Res> {
-    const attempts = new Attempts(service);
+  dispatch(dst: Dst, req: Req, service: ServiceNode = this.serviceOf(dst), attempts: Attempts = new Attempts(service)): Promise<Res> {
     service.budget.deposit();
     return this.#route(dst, req, attempts);
   }
@@ -138,7 +137,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = dst.path.show;
     let s = this.#services.get(key);
     if (s === undefined) {
-      s = new ServiceNode(this.#serviceParams(dst.path), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`);
+      s = new ServiceNode(this.#serviceParams(dst.path), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`, scopeOf(key));
       this.#services.set(key, s);
     }
     return s;
@@ -223,7 +222,9 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   clientFor(bound: BoundName): ClientNode<E> {
     const key = bound.id.show;
     let client = this.#clients.get(key);
-    if (client === undefined || client.bound.addr !== bound.addr) {
+    // Keyed by id alone: a weighted union's branch carries its weight in another Addr object
+    // over the same addresses, and must not replace the client (its balancer and accrual state).
+    if (client === undefined) {
       this.#clientMisses++;
       client = new ClientNode(bound, this.endpoints, this.#clientParams(bound.id), this.#metrics, `rt/${this.label}/client/${scopeOf(key)}`);
       this.#clients.set(key, client);

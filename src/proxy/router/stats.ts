@@ -48,7 +48,8 @@ export class ServiceNode {
   readonly retriesPerRequest: Histogram | undefined;
   readonly budgetExhausted: Counter | undefined;
 
-  constructor(params: ServiceParams, registry: MetricsRegistry | undefined, scope: string) {
+  /** `id` is the logical name as its scope names it (`svc/web`). */
+  constructor(params: ServiceParams, registry: MetricsRegistry | undefined, scope: string, id: string = scope) {
     this.params = params;
     const budget = new RetryBudget(params.retries.budget);
     this.budget = budget;
@@ -58,7 +59,7 @@ export class ServiceNode {
       return;
     }
     this.stats = new RequestStats(registry, scope);
-    registry.labelScope(scope, 'service', scope.slice(scope.indexOf('/service/') + '/service/'.length));
+    registry.labelScope(scope, 'service', id);
     this.retriesTotal = registry.counter(`${scope}/retries/total`);
     this.retriesPerRequest = registry.histogram(`${scope}/retries/per_request`);
     this.budgetExhausted = registry.counter(`${scope}/retries/budget_exhausted`);
