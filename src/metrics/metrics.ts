@@ -166,14 +166,29 @@ export class MetricsRegistry {
 
   /** A name's scope elements, a labelled scope's id kept whole. */
   elements(name: string): string[] {
+    const { head, scopes, rest } = this.labelled(name);
+    return [...head, ...scopes.flatMap((s) => [s.element, s.id]), ...rest];
+  }
+
+  /**
+   * The labelled scopes `name` lies in, outermost first (a client's service lies in its
+   * client), each as the element naming its kind and its id; `head` is what comes before
+   * them (`rt`, the router) and `rest` the metric's own elements.
+   */
+  labelled(name: string): { head: string[]; scopes: { element: string; kind: string; id: string }[]; rest: string[] } {
     const parts = name.split('/');
-    for (let end = parts.length - 1; end >= 1; end--) {
-      const scope = this.#scopes.get(parts.slice(0, end).join('/'));
-      if (scope === undefined) continue;
-      const idParts = scope.id.split('/').length;
-      return [...parts.slice(0, end - idParts), scope.id, ...parts.slice(end)];
+    let cur = parts.length - 1;
+    while (cur >= 1 && !this.#scopes.has(parts.slice(0, cur).join('/'))) cur--;
+    if (cur < 1) return { head: parts, scopes: [], rest: [] };
+    const rest = parts.slice(cur);
+    const scopes: { element: string; kind: string; id: string }[] = [];
+    for (;;) {
+      const s = cur >= 2 ? this.#scopes.get(parts.slice(0, cur).join('/')) : undefined;
+      if (s === undefined) break;
+      cur -= s.id.split('/').length + 1;
+      scopes.unshift({ element: parts[cur]!, kind: s.kind, id: s.id });
     }
-    return parts;
+    return { head: parts.slice(0, cur), scopes, rest };
   }
 
   /** Whether any metric lies under `scope`. */

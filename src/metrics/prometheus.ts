@@ -31,25 +31,17 @@ function labelText(labels: readonly [string, string][]): string {
 }
 
 /** The Prometheus name and labels of a flat metric name (`rt/<router>/<kind>/<id>/<metric>`). */
-export function prometheusName(name: string, scopes: ReadonlyMap<string, { kind: string; id: string }>): { name: string; labels: [string, string][] } {
-  const parts = name.split('/');
-  if (parts[0] === 'rt' && parts.length >= 3) {
-    const router = parts[1]!;
-    // The longest registered scope under this router that the name starts with.
-    for (let end = parts.length - 1; end >= 3; end--) {
-      const scope = scopes.get(parts.slice(0, end).join('/'));
-      if (scope === undefined) continue;
-      const rest = parts.slice(end);
-      return { name: sanitize(['rt', scope.kind, ...rest].join(':')), labels: [['rt', router], [scope.kind, scope.id]] };
-    }
-    return { name: sanitize(['rt', ...parts.slice(2)].join(':')), labels: [['rt', router]] };
-  }
-  return { name: sanitize(parts.join(':')), labels: [] };
+export function prometheusName(name: string, registry: MetricsRegistry): { name: string; labels: [string, string][] } {
+  if (!name.startsWith('rt/')) return { name: sanitize(name.split('/').join(':')), labels: [] };
+  const { head, scopes, rest } = registry.labelled(name);
+  // `head` is `rt`, the router, and any elements before the first labelled scope.
+  const labels: [string, string][] = [['rt', head[1] ?? ''], ...scopes.map((s): [string, string] => [s.kind, s.id])];
+  return { name: sanitize(['rt', ...head.slice(2), ...scopes.map((s) => s.kind), ...rest].join(':')), labels };
 }
 
 /** The start of each line a metric prints, up to the value: one, or eleven for a histogram. */
-function heads(m: Metric, scopes: ReadonlyMap<string, { kind: string; id: string }>): string[] {
-  const { name, labels } = prometheusName(m.name, scopes);
+function heads(m: Metric, registry: MetricsRegistry): string[] {
+  const { name, labels } = prometheusName(m.name, registry);
   if (m.kind !== 'histogram') return [`${name}${labelText(labels)} `];
   return [
     ...QUANTILES.map(([q]) => `${name}${labelText([...labels, ['quantile', q]])} `),
@@ -84,11 +76,10 @@ export async function prometheusTextYielding(registry: MetricsRegistry, prefix =
 }
 
 function promPart(registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string): string {
-  const scopes = registry.scopes();
   let out = '';
   for (let i = from; i < to; i++) {
     const m = ms[i]!;
-    const h = (m.cache.prom ??= heads(m, scopes));
+    const h = (m.cache.prom ??= heads(m, registry));
     if (m.kind === 'counter') out += `${prefix}${h[0]}${num(m.metric.value)}\n`;
     else if (m.kind === 'gauge') out += `${prefix}${h[0]}${num(m.read())}\n`;
     else {

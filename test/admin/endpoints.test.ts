@@ -106,6 +106,9 @@ routers:
       'rt/edge/service/svc/web/request_latency_ms.count': 7,
       'rt/edge/client/#/io.l5d.fs/web/requests': 7, 'rt/edge/client/#/io.l5d.fs/web/success': 7, 'rt/edge/client/#/io.l5d.fs/web/failures': 0,
       'rt/edge/client/#/io.l5d.fs/web/request_latency_ms.count': 7,
+      // linkerd's per-service scope under the client.
+      'rt/edge/client/#/io.l5d.fs/web/service/svc/web/requests': 7, 'rt/edge/client/#/io.l5d.fs/web/service/svc/web/success': 7,
+      'rt/edge/client/#/io.l5d.fs/web/service/svc/web/request_latency_ms.count': 7,
       // Two names bound (web, nofile), one client made (nofile binds to nothing), nothing evicted.
       'rt/edge/bindcache/path/misses': 2, 'rt/edge/bindcache/path/evicts': 0, 'rt/edge/bindcache/path/size': 2,
       'rt/edge/bindcache/client/misses': 1, 'rt/edge/bindcache/client/evicts': 0, 'rt/edge/bindcache/client/size': 1,
@@ -285,6 +288,8 @@ routers:
     const line = `linkerd_rt:server:requests{rt="edge", server="127.0.0.1/${port('edge')}"} ${flat[`rt/edge/server/127.0.0.1/${port('edge')}/requests`]}`;
     assert.ok(lines.includes(line), line);
     assert.ok(lines.includes(`linkerd_rt:client:requests{rt="edge", client="#/io.l5d.fs/web"} ${flat['rt/edge/client/#/io.l5d.fs/web/requests']}`));
+    const perService = `linkerd_rt:client:service:requests{rt="edge", client="#/io.l5d.fs/web", service="svc/web"} ${flat['rt/edge/client/#/io.l5d.fs/web/service/svc/web/requests']}`;
+    assert.ok(lines.includes(perService), perService);
     assert.equal((await admin('/admin/metrics/prometheus')).status, 404);
     assert.ok((await admin('/admin')).body.split('\n').includes('/metrics'));
   });

@@ -190,12 +190,17 @@ routers:
         if (!isCounter && !isStat) continue;
         let name: string;
         let labels: Record<string, string> = {};
-        if (path[0] === 'rt' && ['server', 'service', 'client'].includes(path[2]!) && path.length > 4) {
-          name = sanitize(['rt', path[2], ...path.slice(4)].join(':'));
-          labels = { rt: path[1]!, [path[2]!]: path[3]! };
-        } else if (path[0] === 'rt') {
-          name = sanitize(['rt', ...path.slice(2)].join(':'));
+        if (path[0] === 'rt') {
+          // Each labelled scope (a client, and a service inside it) becomes a label.
           labels = { rt: path[1]! };
+          const kinds: string[] = [];
+          let i = 2;
+          while (['server', 'service', 'client'].includes(path[i]!) && i + 1 < path.length - 1) {
+            kinds.push(path[i]!);
+            labels[path[i]!] = path[i + 1]!;
+            i += 2;
+          }
+          name = sanitize(['rt', ...kinds, ...path.slice(i)].join(':'));
         } else name = sanitize(path.join(':'));
         const want = isCounter ? v.counter : v['stat.count'];
         const k2 = key(isCounter ? name : `${name}_count`, labels);

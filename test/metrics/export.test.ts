@@ -54,3 +54,21 @@ describe('metrics export', () => {
     assert.match(prometheusText(r), /^b 1$/m);
   });
 });
+
+describe('labelled scopes', () => {
+  test('a service scope inside a client scope: both ids whole in the tree, both labels in Prometheus', () => {
+    const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+    const client = 'rt/out/client/#/io.l5d.fs/web';
+    r.labelScope(client, 'client', '#/io.l5d.fs/web');
+    r.labelScope(`${client}/service/svc/web`, 'service', 'svc/web');
+    r.counter(`${client}/service/svc/web/requests`).incr(4);
+    r.counter(`${client}/requests`).incr(5);
+    r.counter('rt/out/bindcache/path/misses').incr();
+    const tree = r.tree() as { rt: { out: { client: Record<string, { service: Record<string, { requests: { counter: number } }> }> } } };
+    assert.equal(tree.rt.out.client['#/io.l5d.fs/web']!.service['svc/web']!.requests.counter, 4);
+    const text = prometheusText(r);
+    assert.match(text, /^rt:client:service:requests\{rt="out", client="#\/io\.l5d\.fs\/web", service="svc\/web"\} 4$/m);
+    assert.match(text, /^rt:client:requests\{rt="out", client="#\/io\.l5d\.fs\/web"\} 5$/m);
+    assert.match(text, /^rt:bindcache:path:misses\{rt="out"\} 1$/m);
+  });
+});

@@ -67,6 +67,9 @@ export type ClientState<E> =
     };
 
 const PENDING = { kind: 'pending' } as const;
+
+/** Logical names a client keeps metrics for (beyond them, only the client's own count). */
+export const MAX_SERVICES_PER_CLIENT = 100;
 const NEG = { kind: 'neg' } as const;
 
 export class ClientNode<E extends Endpoint> implements Closable {
@@ -90,6 +93,9 @@ export class ClientNode<E extends Endpoint> implements Closable {
   #sub: Closable | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
+  readonly #metrics: MetricsRegistry | undefined;
+  /** linkerd's per-service scopes under the client (`.../client/<id>/service/<name>/...`). */
+  readonly #byService = new Map<string, RequestStats>();
 
   constructor(bound: BoundName, pool: EndpointPool<E>, params: ClientParams, metrics?: MetricsRegistry, scope?: string) {
     this.bound = bound;
@@ -98,6 +104,7 @@ export class ClientNode<E extends Endpoint> implements Closable {
     this.#balancer = new Balancer(params.balancer);
     this.requeues = new RetryBudget(params.requeueBudget);
     this.scope = metrics === undefined ? undefined : scope;
+    this.#metrics = metrics;
     if (metrics !== undefined && scope !== undefined) {
       this.stats = new RequestStats(metrics, scope);
       // The client's id is its bound name without the leading slash, whatever the router's label.
@@ -208,6 +215,24 @@ export class ClientNode<E extends Endpoint> implements Closable {
     // Any answer shows the endpoint can be connected to.
     h.failFast?.record(!connectFailed);
     h.latency?.observe(latencyMs);
+  }
+
+  /**
+   * The metrics of the requests this client carried for logical name `id` (`svc/web`); at most
+   * {@link MAX_SERVICES_PER_CLIENT} names per client, so a flood of names cannot multiply them.
+   */
+  serviceStats(id: string): RequestStats | undefined {
+    const m = this.#metrics;
+    if (m === undefined || this.scope === undefined) return undefined;
+    let s = this.#byService.get(id);
+    if (s === undefined) {
+      if (this.#byService.size >= MAX_SERVICES_PER_CLIENT) return undefined;
+      const scope = `${this.scope}/service/${id}`;
+      s = new RequestStats(m, scope);
+      m.labelScope(scope, 'service', id);
+      this.#byService.set(id, s);
+    }
+    return s;
   }
 
   /** The accrual state of an endpoint of this client (for state pages and tests). */

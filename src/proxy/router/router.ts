@@ -153,6 +153,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     s.stats?.record(success, ms);
     s.retriesPerRequest?.add(attempts.retries);
     client?.stats?.record(success, ms);
+    client?.serviceStats(s.id)?.record(success, ms);
   }
 
   #route(dst: Dst, req: Req, attempts: Attempts): Promise<Res> {

@@ -43,6 +43,8 @@ export class ServiceNode {
   readonly params: ServiceParams;
   readonly budget: RetryBudget;
   readonly scope: string;
+  /** The logical name as metrics name it (`svc/web`). */
+  readonly id: string;
   readonly stats: RequestStats | undefined;
   readonly retriesTotal: Counter | undefined;
   readonly retriesPerRequest: Histogram | undefined;
@@ -54,6 +56,7 @@ export class ServiceNode {
     const budget = new RetryBudget(params.retries.budget);
     this.budget = budget;
     this.scope = scope;
+    this.id = id;
     if (registry === undefined) {
       this.stats = this.retriesTotal = this.retriesPerRequest = this.budgetExhausted = undefined;
       return;
