@@ -1,6 +1,7 @@
 // The admin UI in a real browser: headless Chromium drives the dashboard and the delegator
 // of an in-process daemon with two routers over io.l5d.fs, while real HTTP traffic flows.
-// Each test leaves a screenshot in .artifacts/; the richest states become docs/images/*.png.
+// Each test leaves a screenshot in .artifacts/; with UPDATE_SCREENSHOTS=1 the richest states
+// also replace docs/images/*.png (the README's), which a normal run leaves alone.
 
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -79,13 +80,12 @@ routers:
 
   async function shot(page: Page, name: string, publish = false): Promise<void> {
     await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
-    if (publish) copyFileSync(`${ARTIFACTS}${name}.png`, `${IMAGES}${name.split('-')[0]}.png`);
+    if (publish && process.env['UPDATE_SCREENSHOTS'] === '1') copyFileSync(`${ARTIFACTS}${name}.png`, `${IMAGES}${name.split('-')[0]}.png`);
   }
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    mkdirSync(IMAGES, { recursive: true });
     [web, api, v2] = await Promise.all([upstream('web'), upstream('api'), upstream('web-v2')]);
     flaky = await upstream('flaky', (req, res) => {
       req.resume();
