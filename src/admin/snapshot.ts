@@ -54,6 +54,8 @@ function rows(registry: MetricsRegistry): Row[] {
   for (const [scope, { kind, id }] of registry.scopes()) {
     const group = GROUP[kind];
     if (group === undefined || !scope.startsWith('rt/')) continue;
+    // A router's own servers, services and clients; not the services inside a client.
+    if (registry.labelled(`${scope}/requests`).scopes.length !== 1) continue;
     const handles: [string, Metric][] = [];
     for (const [name, key] of BY_KIND[kind]!) {
       const m = registry.get(`${scope}/${name}`);
