@@ -31,6 +31,55 @@ export function delegationLeaves(tree: DelegateTree, out: BoundName[] = []): Bou
 }
 
 /**
+ * The Addrs of a delegation tree's leaves, observed: `follow(tree)` watches the new tree's
+ * leaves and lets go of the others; `onChange` hears each Addr that changes after it is first
+ * seen.
+ */
+class LeafAddrs {
+  #addrs = new Map<BoundName, { addr: Addr; sub: Closable | undefined }>();
+  readonly #onChange: () => void;
+
+  constructor(onChange: () => void) {
+    this.#onChange = onChange;
+  }
+
+  follow(tree: DelegateTree): void {
+    const next = new Map<BoundName, { addr: Addr; sub: Closable | undefined }>();
+    for (const b of delegationLeaves(tree)) {
+      const kept = this.#addrs.get(b) ?? next.get(b);
+      if (kept !== undefined) {
+        next.set(b, kept);
+        continue;
+      }
+      const entry: { addr: Addr; sub: Closable | undefined } = { addr: PENDING_ADDR, sub: undefined };
+      next.set(b, entry);
+      entry.sub = b.addr.observe((a) => {
+        entry.addr = a;
+        // The first value arrives while observing starts: the caller looks at it after `follow`.
+        if (entry.sub !== undefined) this.#onChange();
+      });
+    }
+    for (const [b, a] of this.#addrs) if (!next.has(b)) a.sub?.close();
+    this.#addrs = next;
+  }
+
+  /** The leaf's Addr as last observed. */
+  addr(b: BoundName): Addr {
+    return this.#addrs.get(b)?.addr ?? b.addr.sample();
+  }
+
+  get pending(): boolean {
+    for (const a of this.#addrs.values()) if (a.addr.kind === 'pending') return true;
+    return false;
+  }
+
+  close(): void {
+    for (const a of this.#addrs.values()) a.sub?.close();
+    this.#addrs = new Map();
+  }
+}
+
+/**
  * Observes `delegation` until its tree is known and no leaf's Addr is pending, or until
  * `timeoutMs` passes, and gives the delegator JSON of that moment (failed when delegation
  * failed; pending when the tree itself never arrived).
@@ -38,58 +87,30 @@ export function delegationLeaves(tree: DelegateTree, out: BoundName[] = []): Bou
 export function settleDelegation(delegation: Activity<DelegateTree>, timeoutMs: number): Promise<ActivityState<DelegateJson>> {
   return new Promise((resolve) => {
     let state: ActivityState<DelegateTree> = PENDING;
-    let addrs = new Map<BoundName, { addr: Addr; sub: Closable }>();
     let done = false;
     let outer: Closable | undefined;
+    const check = (): void => {
+      if (done || state.kind === 'pending') return;
+      if (state.kind === 'ok' && leaves.pending) return;
+      finish();
+    };
+    const leaves = new LeafAddrs(check);
 
     const finish = (): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      let result: ActivityState<DelegateJson>;
-      if (state.kind === 'ok') {
-        const json = delegateToJson(state.value, (b) => addrs.get(b)?.addr ?? b.addr.sample());
-        result = ok(json);
-      } else {
-        result = state;
-      }
-      for (const a of addrs.values()) a.sub.close();
-      addrs = new Map();
+      const result: ActivityState<DelegateJson> = state.kind === 'ok' ? ok(delegateToJson(state.value, (b) => leaves.addr(b))) : state;
+      leaves.close();
       outer?.close();
       resolve(result);
     };
 
-    const check = (): void => {
-      if (done || state.kind === 'pending') return;
-      if (state.kind === 'failed') return finish();
-      for (const a of addrs.values()) if (a.addr.kind === 'pending') return;
-      finish();
-    };
-
     const timer = setTimeout(finish, timeoutMs);
-
     outer = delegation.observe((s) => {
       if (done) return;
       state = s;
-      if (s.kind === 'ok') {
-        // Observe the addresses of the new tree's leaves; let go of the others.
-        const next = new Map<BoundName, { addr: Addr; sub: Closable }>();
-        for (const b of delegationLeaves(s.value)) {
-          const kept = addrs.get(b) ?? next.get(b);
-          if (kept !== undefined) {
-            next.set(b, kept);
-            continue;
-          }
-          const entry = { addr: PENDING_ADDR as Addr, sub: undefined as unknown as Closable };
-          next.set(b, entry);
-          entry.sub = b.addr.observe((a) => {
-            entry.addr = a;
-            if (entry.sub !== undefined) check();
-          });
-        }
-        for (const [b, a] of addrs) if (!next.has(b)) a.sub.close();
-        addrs = next;
-      }
+      if (s.kind === 'ok') leaves.follow(s.value);
       check();
     });
     if (done) outer.close();
@@ -105,7 +126,6 @@ const PENDING_ADDR: Addr = { kind: 'pending' };
  */
 export function watchDelegation(delegation: Activity<DelegateTree>, onChange: (state: ActivityState<DelegateJson>) => void, coalesceMs = 20): Closable {
   let state: ActivityState<DelegateTree> = PENDING;
-  let addrs = new Map<BoundName, { addr: Addr; sub: Closable }>();
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let last = '';
@@ -113,7 +133,7 @@ export function watchDelegation(delegation: Activity<DelegateTree>, onChange: (s
   const tell = (): void => {
     timer = undefined;
     if (closed || state.kind === 'pending') return;
-    const out: ActivityState<DelegateJson> = state.kind === 'ok' ? ok(delegateToJson(state.value, (b) => addrs.get(b)?.addr ?? b.addr.sample())) : state;
+    const out: ActivityState<DelegateJson> = state.kind === 'ok' ? ok(delegateToJson(state.value, (b) => leaves.addr(b))) : state;
     // Only what a reader would see as different is told.
     const text = out.kind === 'ok' ? JSON.stringify(out.value) : out.kind === 'failed' ? `!${out.error.message}` : '';
     if (text === last) return;
@@ -123,27 +143,11 @@ export function watchDelegation(delegation: Activity<DelegateTree>, onChange: (s
   const changed = (): void => {
     if (!closed && timer === undefined) timer = setTimeout(tell, coalesceMs);
   };
+  const leaves = new LeafAddrs(changed);
 
   const outer = delegation.observe((s) => {
     state = s;
-    if (s.kind === 'ok') {
-      const next = new Map<BoundName, { addr: Addr; sub: Closable }>();
-      for (const b of delegationLeaves(s.value)) {
-        const kept = addrs.get(b) ?? next.get(b);
-        if (kept !== undefined) {
-          next.set(b, kept);
-          continue;
-        }
-        const entry = { addr: PENDING_ADDR as Addr, sub: undefined as unknown as Closable };
-        next.set(b, entry);
-        entry.sub = b.addr.observe((a) => {
-          entry.addr = a;
-          changed();
-        });
-      }
-      for (const [b, a] of addrs) if (!next.has(b)) a.sub.close();
-      addrs = next;
-    }
+    if (s.kind === 'ok') leaves.follow(s.value);
     changed();
   });
   return {
@@ -151,8 +155,7 @@ export function watchDelegation(delegation: Activity<DelegateTree>, onChange: (s
       closed = true;
       clearTimeout(timer);
       outer.close();
-      for (const a of addrs.values()) a.sub.close();
-      addrs = new Map();
+      leaves.close();
     },
   };
 }
