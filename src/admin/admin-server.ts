@@ -5,12 +5,12 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { flatJsonYielding, prometheusTextYielding } from '../metrics/index.ts';
+import { streamFlatJson, streamPrometheus } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
 import { helpPage, loggingPage, requestsPage, uiFile } from './pages.ts';
-import { BodyRefused, readBody, sendBody, sendJson, sendText } from './respond.ts';
+import { BodyRefused, readBody, sendBody, sendJson, sendStream, sendText } from './respond.ts';
 import { admit, DEFAULT_SECURITY } from './security.ts';
 
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
@@ -117,7 +117,7 @@ export class AdminServer {
     }
     if (method !== 'GET') return sendText(res, 405, `${path} answers GET\n`, { allow: 'GET, HEAD' });
     const prom = hooks.prometheus();
-    if (path === prom.path) return sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await prometheusTextYielding(hooks.metrics, prom.prefix));
+    if (path === prom.path) return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => streamPrometheus(hooks.metrics, prom.prefix, out));
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
       if (f === undefined) return sendText(res, 404, `not found: ${path}\n`);
@@ -152,7 +152,7 @@ export class AdminServer {
         if (q !== undefined && q !== '' && !m.hasScope(q)) return sendJson(res, 404, { error: `No such subtree: ${q}` });
         if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
-        return sendBody(res, 200, 'application/json', await flatJsonYielding(m, q), { 'cache-control': 'no-store' });
+        return sendStream(res, 200, 'application/json', (out) => streamFlatJson(m, q, out));
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);

@@ -82,14 +82,15 @@ export class Feed {
   }
 
   #push(): void {
-    const text = this.#snapshot();
-    for (const ws of this.#pages.keys()) this.#send(ws, text);
+    // Encoded once for every page (a string would be encoded again for each).
+    const data = Buffer.from(this.#snapshot());
+    for (const ws of this.#pages.keys()) this.#send(ws, data);
   }
 
-  #send(ws: WebSocket, text: string): void {
+  #send(ws: WebSocket, data: string | Buffer): void {
     if (ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;
     this.pushes++;
-    ws.send(text);
+    ws.send(data, { binary: false });
   }
 
   #heartbeat(): void {

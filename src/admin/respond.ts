@@ -28,6 +28,18 @@ export function sendBody(res: ServerResponse, status: number, type: string, body
   res.end(body);
 }
 
+/**
+ * A body sent as `produce` makes it (chunked), each chunk written as it comes; a caller that
+ * has gone away gets nothing more written.
+ */
+export async function sendStream(res: ServerResponse, status: number, type: string, produce: (out: (chunk: Buffer) => void) => Promise<void>): Promise<void> {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  await produce((c) => {
+    if (!res.destroyed) res.write(c);
+  });
+  res.end();
+}
+
 /** Text safe inside HTML. */
 export function html(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');

@@ -1,6 +1,6 @@
 // Public surface of metrics/: the metrics tree and its handles.
 export { Counter, Histogram, HistogramWindow, MetricsRegistry, RequestStats } from './metrics.ts';
 export type { ExportCache, HistogramSnapshot, Metric, RegistryOptions } from './metrics.ts';
-export { prometheusName, prometheusText, prometheusTextYielding } from './prometheus.ts';
-export { flatJson, flatJsonYielding, treeOf } from './json.ts';
+export { prometheusName, prometheusText, streamPrometheus } from './prometheus.ts';
+export { flatJson, streamFlatJson, treeOf } from './json.ts';
 export { processMetrics } from './process.ts';

@@ -22,8 +22,9 @@ export class Counter {
 
 /** What exporters keep of a metric between reads: its name as each of them prints it. */
 export interface ExportCache {
-  json?: string[];
-  prom?: string[];
+  json?: Buffer[];
+  prom?: Buffer[];
+  promPrefix?: string;
   elems?: string[];
 }
 

@@ -4,7 +4,8 @@
 // histograms as summaries (quantiles only once something was recorded, then `_count`,
 // `_sum` and `_avg`).
 
-import { EXPORT_SLICE, yieldToLoop } from './json.ts';
+import { ByteSink, utf8 } from './bytes.ts';
+import { inSlices } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
 const QUANTILES: readonly [string, (s: HistogramSnapshot) => number][] = [
@@ -40,53 +41,62 @@ export function prometheusName(name: string, registry: MetricsRegistry): { name:
 }
 
 /** The start of each line a metric prints, up to the value: one, or eleven for a histogram. */
-function heads(m: Metric, registry: MetricsRegistry): string[] {
+function heads(m: Metric, registry: MetricsRegistry, prefix: string): Buffer[] {
   const { name, labels } = prometheusName(m.name, registry);
-  if (m.kind !== 'histogram') return [`${name}${labelText(labels)} `];
+  const n = `${prefix}${name}`;
+  if (m.kind !== 'histogram') return [utf8(`${n}${labelText(labels)} `)];
   return [
-    ...QUANTILES.map(([q]) => `${name}${labelText([...labels, ['quantile', q]])} `),
-    `${name}_count${labelText(labels)} `,
-    `${name}_sum${labelText(labels)} `,
-    `${name}_avg${labelText(labels)} `,
+    ...QUANTILES.map(([q]) => utf8(`${n}${labelText([...labels, ['quantile', q]])} `)),
+    utf8(`${n}_count${labelText(labels)} `),
+    utf8(`${n}_sum${labelText(labels)} `),
+    utf8(`${n}_avg${labelText(labels)} `),
   ];
 }
 
-function num(v: number): string {
-  return Number.isFinite(v) ? String(v) : '0';
+const NL = 0x0a;
+
+function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string): void {
+  for (let i = from; i < to; i++) {
+    const m = ms[i]!;
+    // Kept with the prefix it was made for: a reload may change the prefix.
+    if (m.cache.prom === undefined || m.cache.promPrefix !== prefix) {
+      m.cache.prom = heads(m, registry, prefix);
+      m.cache.promPrefix = prefix;
+    }
+    const h = m.cache.prom;
+    if (m.kind === 'counter') {
+      sink.bytes(h[0]!), sink.num(m.metric.value), sink.byte(NL);
+    } else if (m.kind === 'gauge') {
+      sink.bytes(h[0]!), sink.num(m.read()), sink.byte(NL);
+    } else {
+      const s = m.metric.snapshot();
+      if (s.count > 0) for (let q = 0; q < QUANTILES.length; q++) sink.bytes(h[q]!), sink.num(QUANTILES[q]![1](s)), sink.byte(NL);
+      sink.bytes(h[8]!), sink.num(s.count), sink.byte(NL);
+      sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);
+      sink.bytes(h[10]!), sink.num(s.avg), sink.byte(NL);
+    }
+  }
 }
 
 /**
  * The whole tree as Prometheus text, each name prefixed by `prefix` when given. Each metric's
- * line starts are worked out once and kept, so a scrape formats numbers and joins strings.
+ * line starts are worked out and encoded once and kept, so a scrape writes numbers and copies
+ * bytes.
  */
 export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   const ms = registry.ordered();
-  return promPart(registry, ms, 0, ms.length, prefix);
+  const sink = new ByteSink();
+  writeProm(sink, registry, ms, 0, ms.length, prefix);
+  return Buffer.concat(sink.finish()).toString('utf8');
 }
 
-/** The same, a slice at a time with the event loop let go in between, so routing goes on. */
-export async function prometheusTextYielding(registry: MetricsRegistry, prefix = ''): Promise<string> {
+/**
+ * The same as UTF-8 chunks handed to `out` as they fill, a slice of metrics at a time with the
+ * event loop let go in between, so routing goes on during a scrape.
+ */
+export async function streamPrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.ordered();
-  let out = '';
-  for (let i = 0; i < ms.length; i += EXPORT_SLICE) {
-    if (i > 0) await yieldToLoop();
-    out += promPart(registry, ms, i, Math.min(ms.length, i + EXPORT_SLICE), prefix);
-  }
-  return out;
-}
-
-function promPart(registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string): string {
-  let out = '';
-  for (let i = from; i < to; i++) {
-    const m = ms[i]!;
-    const h = (m.cache.prom ??= heads(m, registry));
-    if (m.kind === 'counter') out += `${prefix}${h[0]}${num(m.metric.value)}\n`;
-    else if (m.kind === 'gauge') out += `${prefix}${h[0]}${num(m.read())}\n`;
-    else {
-      const s = m.metric.snapshot();
-      if (s.count > 0) for (let i = 0; i < QUANTILES.length; i++) out += `${prefix}${h[i]}${num(QUANTILES[i]![1](s))}\n`;
-      out += `${prefix}${h[8]}${s.count}\n${prefix}${h[9]}${num(s.sum)}\n${prefix}${h[10]}${num(s.avg)}\n`;
-    }
-  }
-  return out;
+  const sink = new ByteSink(out);
+  await inSlices(ms, (from, to) => writeProm(sink, registry, ms, from, to, prefix));
+  sink.finish();
 }

@@ -3,7 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { flatJson, flatJsonYielding, HistogramWindow, MetricsRegistry, prometheusText, prometheusTextYielding, RequestStats } from '../../src/metrics/index.ts';
+import { ByteSink } from '../../src/metrics/bytes.ts';
+import { flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats, streamFlatJson, streamPrometheus } from '../../src/metrics/index.ts';
+
+/** What a streaming exporter writes, as text. */
+async function text(run: (out: (c: Buffer) => void) => Promise<void>): Promise<string> {
+  const chunks: Buffer[] = [];
+  await run((c) => chunks.push(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function big(): MetricsRegistry {
   const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
@@ -18,14 +26,15 @@ function big(): MetricsRegistry {
 }
 
 describe('metrics export', () => {
-  test('the yielding exporters write what the whole ones write, across many slices', async () => {
+  test('the streaming exporters write what the whole ones write, across many slices', async () => {
     const r = big();
     assert.ok(r.size > 5000);
     const json = flatJson(r);
-    assert.equal(await flatJsonYielding(r), json);
-    assert.equal(await prometheusTextYielding(r, 'l5d_'), prometheusText(r, 'l5d_'));
+    assert.equal(await text((o) => streamFlatJson(r, undefined, o)), json);
+    assert.equal(await text((o) => streamPrometheus(r, 'l5d_', o)), prometheusText(r, 'l5d_'));
     assert.deepEqual(JSON.parse(json), r.flat());
-    assert.equal(await flatJsonYielding(r, 'rt/http/client/#/io.l5d.fs/s3'), flatJson(r, 'rt/http/client/#/io.l5d.fs/s3'));
+    assert.equal(await text((o) => streamFlatJson(r, 'rt/http/client/#/io.l5d.fs/s3', o)), flatJson(r, 'rt/http/client/#/io.l5d.fs/s3'));
+    assert.equal(await text((o) => streamFlatJson(r, 'no/such/scope', o)), '{}');
     const sub = JSON.parse(flatJson(r, 'rt/http/client/#/io.l5d.fs/s3')) as Record<string, number>;
     assert.equal(sub['rt/http/client/#/io.l5d.fs/s3/requests'], 1);
     assert.equal(sub['rt/http/client/#/io.l5d.fs/s3/request_latency_ms.max'], 3);
@@ -37,8 +46,8 @@ describe('metrics export', () => {
     const r = big();
     let turns = 0;
     const t = setInterval(() => turns++, 0);
-    await flatJsonYielding(r);
-    await prometheusTextYielding(r);
+    await text((o) => streamFlatJson(r, undefined, o));
+    await text((o) => streamPrometheus(r, '', o));
     clearInterval(t);
     assert.ok(turns >= 2, `${turns} timer turns during the export`);
   });
@@ -48,6 +57,8 @@ describe('metrics export', () => {
     r.counter('a/"quoted"\\name').incr(2);
     assert.equal(JSON.parse(flatJson(r))['a/"quoted"\\name'], 2);
     r.counter('b').incr();
+    const empty = new MetricsRegistry({ maxMetrics: 0 });
+    assert.equal(flatJson(empty), '{}');
     assert.equal(JSON.parse(flatJson(r))['b'], 1);
     r.removeScope('a');
     assert.equal(JSON.parse(flatJson(r))['a/"quoted"\\name'], undefined);
@@ -70,5 +81,30 @@ describe('labelled scopes', () => {
     assert.match(text, /^rt:client:service:requests\{rt="out", client="#\/io\.l5d\.fs\/web", service="svc\/web"\} 4$/m);
     assert.match(text, /^rt:client:requests\{rt="out", client="#\/io\.l5d\.fs\/web"\} 5$/m);
     assert.match(text, /^rt:bindcache:path:misses\{rt="out"\} 1$/m);
+  });
+});
+
+describe('export bytes', () => {
+  test('numbers are written as JavaScript prints them, and what is not finite as 0', () => {
+    const values = [0, 1, 9, 10, 99, 100, 12345, 2147483647, 2147483648, 1e15, 1e21, -0, -5, 0.5, 20.2, 1 / 3, 123456789012, Number.NaN, Infinity, -Infinity];
+    for (const v of values) {
+      const sink = new ByteSink();
+      sink.num(v);
+      assert.equal(Buffer.concat(sink.finish()).toString(), Number.isFinite(v) ? String(v) : '0', String(v));
+    }
+  });
+
+  test('chunks fill and roll over without losing a byte', () => {
+    const sink = new ByteSink();
+    const name = Buffer.from('é/naïve/métrique ');
+    let want = '';
+    for (let i = 0; i < 20_000; i++) {
+      sink.bytes(name);
+      sink.num(i);
+      want += `${name.toString()}${i}`;
+    }
+    const chunks = sink.finish();
+    assert.ok(chunks.length > 1);
+    assert.equal(Buffer.concat(chunks).toString(), want);
   });
 });
