@@ -38,6 +38,25 @@ const ENDPOINTS = [
   '/routers.json',
 ];
 
+/** Dashboard pages open at once, at most. */
+const MAX_PAGES = 100;
+
+/**
+ * Whether a browser sent this request for a page of another site (`Origin` not this host, or
+ * `Sec-Fetch-Site: cross-site`): such a page must not shut the daemon down, change its log
+ * level or read its feed. Callers that are not browsers send neither header.
+ */
+export function crossSite(req: IncomingMessage): boolean {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 /** linkerd's `?grace=` durations: `10.seconds`, `500.milliseconds`, `1.minute`, or plain ms. */
 function graceMs(text: string | null): number | undefined {
   if (text === null) return undefined;
@@ -45,7 +64,9 @@ function graceMs(text: string | null): number | undefined {
   if (m === null) return undefined;
   const n = Number(m[1]);
   const unit = m[2] ?? 'ms';
-  return Math.round(unit.startsWith('m') && !unit.startsWith('ms') && !unit.startsWith('mil') ? n * 60_000 : unit.startsWith('s') ? n * 1000 : n);
+  const ms = Math.round(unit.startsWith('m') && !unit.startsWith('ms') && !unit.startsWith('mil') ? n * 60_000 : unit.startsWith('s') ? n * 1000 : n);
+  // Past setTimeout's range a grace would fire at once: none is that long anyway.
+  return Math.min(ms, 2 ** 31 - 1);
 }
 
 export class AdminServer {
@@ -61,14 +82,24 @@ export class AdminServer {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
-    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress);
-    const ok = verdict.ok && path === '/admin/ws' && (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    if (!ok) {
-      const status = verdict.ok ? 404 : verdict.status;
-      socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    // node:http has let go of the socket: its errors (a reset) are ours to handle.
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, reason: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://admin').pathname;
+    } catch {
+      refuse(400, 'Bad Request');
       return;
     }
+    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress);
+    if (!verdict.ok) return refuse(verdict.status, verdict.status === 403 ? 'Forbidden' : 'Not Found');
+    if (path !== '/admin/ws' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(404, 'Not Found');
+    // A page of another site must not read the metrics or ask for delegations.
+    if (crossSite(req)) return refuse(403, 'Forbidden');
+    if (this.feed.pages >= MAX_PAGES) return refuse(503, 'Service Unavailable');
     this.feed.upgrade(req, socket, head);
   }
 
@@ -108,6 +139,7 @@ export class AdminServer {
     req.resume();
     if (path === '/admin/shutdown') {
       if (method !== 'POST') return sendText(res, 405, 'POST to shut down\n', { allow: 'POST' });
+      if (crossSite(req)) return sendText(res, 403, 'refused: a page of another site asked to shut down\n');
       const grace = url.searchParams.get('grace');
       const ms = graceMs(grace);
       if (grace !== null && ms === undefined) return sendText(res, 400, `grace: expected a duration such as 10.seconds or 500 (ms), not ${JSON.stringify(grace)}\n`);
@@ -149,7 +181,8 @@ export class AdminServer {
       case '/admin/metrics.json': {
         const m = hooks.metrics;
         const q = url.searchParams.get('q') ?? undefined;
-        if (q !== undefined && q !== '' && !m.hasScope(q)) return sendJson(res, 404, { error: `No such subtree: ${q}` });
+        // A scope is a short path: a long one names nothing (and costs nothing to refuse).
+        if (q !== undefined && q !== '' && (q.length > 1024 || !m.hasScope(q))) return sendJson(res, 404, { error: `No such subtree: ${q.length > 1024 ? `${q.slice(0, 64)}...` : q}` });
         if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
         return sendStream(res, 200, 'application/json', (out) => streamFlatJson(m, q, out));
@@ -185,6 +218,10 @@ export class AdminServer {
     if (method !== 'POST') {
       req.resume();
       return sendJson(res, 200, current());
+    }
+    if (crossSite(req)) {
+      req.resume();
+      return sendText(res, 403, 'refused: a page of another site asked to change the log level\n');
     }
     // A form of a logger name and a level is short: anything longer is not one.
     let body: string;

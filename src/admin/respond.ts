@@ -13,7 +13,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, pr
 function sorted(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(sorted);
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const k of Object.keys(v).sort()) out[k] = sorted((v as Record<string, unknown>)[k]);
   return out;
 }

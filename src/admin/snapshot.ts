@@ -68,8 +68,9 @@ function rows(registry: MetricsRegistry): Row[] {
 }
 
 export function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): DashboardSnapshot {
-  const routers: DashboardSnapshot['routers'] = {};
-  for (const [label, percent] of budgets) routers[label] = { retryBudgetPercent: percent, servers: {}, services: {}, clients: {} };
+  // Keyed by ids, which may be `__proto__`: objects without a prototype.
+  const routers: DashboardSnapshot['routers'] = Object.create(null);
+  for (const [label, percent] of budgets) routers[label] = { retryBudgetPercent: percent, servers: Object.create(null), services: Object.create(null), clients: Object.create(null) };
   for (const row of rows(registry)) {
     const router = routers[row.label];
     if (router === undefined) continue;

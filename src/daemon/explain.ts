@@ -12,8 +12,10 @@ import {
   explainRoute,
   IdentificationError,
   type IdentifyRequest,
+  rawHeader,
   readRequestHeaders,
   rescue,
+  setRawHeader,
   splitAbsoluteUri,
 } from '../proxy/index.ts';
 import type { Running } from './inspect.ts';
@@ -58,22 +60,27 @@ export async function explain(run: Running, query: unknown): Promise<Answer> {
   if (absolute === undefined && !url.startsWith('/')) return malformed(`url: ${JSON.stringify(url)} is neither a URL (http://host/path) nor a path (/path)`);
   const pairs = headerPairs(q['headers']);
   if (typeof pairs === 'string') return malformed(pairs);
-  const uri = absolute?.path ?? url;
-  if (absolute !== undefined && !pairs.some(([k]) => k.toLowerCase() === 'host')) pairs.push(['host', absolute.authority]);
+  const httpVersion = q['httpVersion'] ?? '1.1';
+  if (httpVersion !== '1.1' && httpVersion !== '1.0') return malformed('httpVersion: 1.1 or 1.0');
+  // Which server the request arrives at (its clearContext applies): `<ip>/<port>` as its
+  // metrics name it, or the router's first.
+  const serverId = q['server'];
+  const servers = [...(run.servers?.values() ?? [])].filter((s) => s.options.label === label).map((s) => ({ id: `${s.options.ip}/${s.address.port}`, clearContext: s.options.clearContext }));
+  const server = serverId === undefined || serverId === null ? servers[0] : servers.find((s) => s.id === serverId);
+  if (server === undefined) return malformed(`server: ${JSON.stringify(serverId)} is not a server of ${label}; servers: ${servers.map((s) => s.id).join(', ')}`);
 
-  // The servers' header reading: an edge (every server with clearContext) ignores l5d-* headers.
-  const clearContext = r.config.servers.length > 0 && r.config.servers.every((s) => s.clearContext);
-  const headers = readRequestHeaders(pairs.flat(), clearContext);
-  const request: IdentifyRequest = {
-    method,
-    uri,
-    httpVersion: '1.1',
-    header: (name) => pairs.find(([k]) => k.toLowerCase() === name)?.[1],
-  };
+  // The request as the server's connection reads it: l5d-* and hop-by-hop headers taken out,
+  // and an absolute URI's authority made the Host.
+  const uri = absolute?.path ?? url;
+  const headers = readRequestHeaders(pairs.flat(), server.clearContext);
+  if (absolute !== undefined) setRawHeader(headers.forward, 'host', 'Host', absolute.authority);
+  const request: IdentifyRequest = { method, uri, httpVersion, header: (name) => rawHeader(headers.forward, name) };
+  const clearContext = server.clearContext;
   const host = request.header('host');
   const body: Record<string, unknown> = {
     router: label,
-    request: { method, uri, host: host ?? null },
+    request: { method, uri, host: host ?? null, httpVersion },
+    server: server.id,
     clearContext,
     identification: null,
     dtab: { base: r.config.dtab.show, ctx: (headers.ctxDtab ?? []).join(';'), local: (headers.userDtab ?? []).join(';'), effective: r.config.dtab.show },
@@ -106,6 +113,8 @@ export async function explain(run: Running, query: unknown): Promise<Answer> {
       id: c.bound.id.show,
       residual: c.bound.residual.show,
       weight: c.share,
+      // What a request sent down this branch gets when it cannot be routed.
+      outcome: c.error === undefined ? { routed: true } : outcome(c.error),
       state: s.kind === 'failed' ? `failed: ${s.error.message}` : s.kind,
       addresses: s.kind === 'bound' ? [...s.addresses] : [],
       endpoints:
@@ -114,9 +123,16 @@ export async function explain(run: Running, query: unknown): Promise<Answer> {
           : [],
     };
   });
+  const routable = route.choices.filter((c) => c.error === undefined);
+  const failing = route.choices.filter((c) => c.error !== undefined).reduce((a, c) => a + c.share, 0);
   body['outcome'] =
     route.error !== undefined
       ? outcome(route.error)
-      : { routed: true, message: `sent to ${route.choices.map((c) => `${c.bound.id.show} (${Math.round(c.share * 100)}%)`).join(', ')}` };
+      : {
+          routed: true,
+          message:
+            `sent to ${routable.map((c) => `${c.bound.id.show} (${Math.round(c.share * 100)}%)`).join(', ')}` +
+            (failing > 0 ? `; ${Math.round(failing * 100)}% of requests go down a branch that fails (see bound)` : ''),
+        };
   return { status: 200, body };
 }

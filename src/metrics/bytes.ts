@@ -39,7 +39,8 @@ export class ByteSink {
 
   /** A number as JavaScript prints it (`String(v)`); not finite as 0. */
   num(v: number): void {
-    if (this.#pos + 24 > this.#buf.length) this.#room(24);
+    // The longest a number prints is 24 characters (-1.2345678901234567e-100): room for 32.
+    if (this.#pos + 32 > this.#buf.length) this.#room(32);
     const buf = this.#buf;
     if ((v | 0) === v && v >= 0) {
       // The common case, small integers (counts, gauges, bucket bounds), digit by digit from

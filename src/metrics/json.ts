@@ -101,14 +101,15 @@ function leaf(m: Metric): unknown {
  * `{"gauge": n}` or `{"stat.count": n, "stat.p50": n, ...}`.
  */
 export function treeOf(registry: MetricsRegistry, under?: string): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
+  // Objects without a prototype: a scope element may be `__proto__` (a service named so).
+  const root: Record<string, unknown> = Object.create(null);
   for (const m of registry.under(under)) {
     const elems = (m.cache.elems ??= registry.elements(m.name));
     let node = root;
     for (let i = 0; i < elems.length - 1; i++) {
       const e = elems[i]!;
       const next = node[e];
-      if (next === undefined || typeof next !== 'object') node[e] = {};
+      if (next === undefined || typeof next !== 'object') node[e] = Object.create(null);
       node = node[e] as Record<string, unknown>;
     }
     node[elems.at(-1)!] = leaf(m);

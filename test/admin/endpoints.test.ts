@@ -307,7 +307,7 @@ routers:
   test('explain: a Host naming a file is identified, bound and routed as live traffic is', async () => {
     const e = await explain({ router: 'edge', url: 'http://web/a?b=1' });
     assert.deepEqual(e.identification, { kind: 'identified', path: '/svc/web' });
-    assert.deepEqual(e.request, { method: 'GET', uri: '/a?b=1', host: 'web' });
+    assert.deepEqual(e.request, { method: 'GET', uri: '/a?b=1', host: 'web', httpVersion: '1.1' });
     assert.equal(e.clearContext, false);
     assert.equal(e.bound.length, 1);
     assert.deepEqual({ id: e.bound[0].id, addresses: e.bound[0].addresses, weight: e.bound[0].weight }, { id: '/#/io.l5d.fs/web', addresses: [`127.0.0.1:${web.port}`], weight: 1 });

@@ -5,7 +5,7 @@ export type { AccessLogEntry } from './access-log.ts';
 export { ChunkedDecoder } from './chunked.ts';
 export { DownstreamConn, splitAbsoluteUri } from './connection.ts';
 export { forward, upstreamHeaders } from './forward.ts';
-export { readRequestHeaders, responseHeaders, viaEntry } from './headers.ts';
+export { rawHeader, readRequestHeaders, responseHeaders, setRawHeader, viaEntry } from './headers.ts';
 export type { InboundHeaders } from './headers.ts';
 export { headEnd, HeadError, parseRequestHead, parseResponseHead } from './parse.ts';
 export type { Framing, Head } from './parse.ts';

@@ -14,9 +14,9 @@ import type { Router } from './router.ts';
 export interface Explanation<E extends Endpoint> {
   /** The bound tree, once bound. */
   readonly tree: NameTree<BoundName> | undefined;
-  /** Each bound name requests could go to, its share of them and its client. */
-  readonly choices: { readonly bound: BoundName; readonly share: number; readonly client: ClientNode<E> }[];
-  /** The error a request would get now, if it would get one. */
+  /** Each bound name requests could go to, its share of them, its client, and the error a request sent down it gets now. */
+  readonly choices: { readonly bound: BoundName; readonly share: number; readonly client: ClientNode<E>; readonly error: ProxyError | undefined }[];
+  /** The error every request would get now, when no branch routes. */
   readonly error: ProxyError | undefined;
 }
 
@@ -61,16 +61,24 @@ export async function explainRoute<E extends Endpoint, Req, Res>(router: Router<
   const state = await settled(router.bindings.get(dst.dtabs.full, dst.path), timeout);
   if (state.kind === 'pending') return { tree: undefined, choices: [], error: new BindingTimeoutError(dst.path, timeout) };
   if (state.kind === 'failed') return { tree: undefined, choices: [], error: new NamerError(state.error.message || state.error.name, { cause: state.error }) };
-  const choices = boundChoices(state.value).map((c) => ({ ...c, client: router.clientFor(c.bound) }));
+  const found = boundChoices(state.value).map((c) => ({ ...c, client: router.clientFor(c.bound) }));
   const noBrokers = new NoBrokersAvailableError(dst.path, dst.dtabs.base, dst.dtabs.local);
-  if (choices.length === 0) return { tree: state.value, choices, error: noBrokers };
-  for (const c of choices) await whenSettled(c.client, Math.max(0, timeout - (performance.now() - started)));
-  // A request goes to one of the choices; it fails when the one it gets routes nowhere.
-  let error: ProxyError | undefined;
-  for (const c of choices) {
+  if (found.length === 0) return { tree: state.value, choices: [], error: noBrokers };
+  for (const c of found) await whenSettled(c.client, Math.max(0, timeout - (performance.now() - started)));
+  // A request goes down one branch, in proportion to the weights, and fails when that one
+  // routes nowhere: each branch gets its own verdict.
+  const choices = found.map((c) => {
     const s = c.client.state;
-    if (s.kind === 'bound' && s.endpoints.length > 0) continue;
-    error ??= s.kind === 'pending' ? new BindingTimeoutError(dst.path, timeout) : s.kind === 'failed' ? new NamerError(s.error.message || s.error.name, { cause: s.error }) : noBrokers;
-  }
+    const error =
+      s.kind === 'bound' && s.endpoints.length > 0
+        ? undefined
+        : s.kind === 'pending'
+          ? new BindingTimeoutError(dst.path, timeout)
+          : s.kind === 'failed'
+            ? new NamerError(s.error.message || s.error.name, { cause: s.error })
+            : noBrokers;
+    return { ...c, error };
+  });
+  const error = choices.every((c) => c.error !== undefined) ? choices[0]!.error : undefined;
   return { tree: state.value, choices, error };
 }

@@ -1,0 +1,156 @@
+// Defects found in review of the admin server, each kept from coming back: upgrades that
+// crashed the process, a scope query that stalled the event loop, pages of other sites using
+// the admin port, a service named `__proto__`, and explanations that disagreed with live
+// routing.
+
+import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { connectRaw, rawText } from '../support/raw.ts';
+import { Disco, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+
+describe('admin server regressions', () => {
+  const disco = new Disco();
+  let web: Upstream;
+  let other: Upstream;
+  let d: RunningDaemon;
+  const explain = async (q: unknown): Promise<Record<string, any>> => {
+    const r = await send(d.adminPort, { method: 'POST', path: '/explain.json', headers: { 'content-type': 'application/json' }, body: JSON.stringify(q) });
+    assert.equal(r.status, 200, r.body);
+    return JSON.parse(r.body);
+  };
+  const ping = async (): Promise<void> => assert.equal((await send(d.adminPort, { path: '/admin/ping' })).body, 'pong');
+
+  before(async () => {
+    web = await upstream('web');
+    other = await upstream('other');
+    disco.set('web', web.port);
+    disco.set('other', other.port);
+    disco.set('dead');
+    d = await startDaemon(`admin: {ip: 127.0.0.1, port: 0}
+namers:
+- {kind: io.l5d.fs, rootDir: ${disco.dir}}
+routers:
+- protocol: http
+  label: edge
+  dtab: |
+    /svc => /#/io.l5d.fs;
+    /svc/split => 9 * /#/io.l5d.fs/web & 1 * /#/io.l5d.fs/dead;
+  servers:
+  - {port: 0}
+  - {port: 0, clearContext: true}
+- protocol: http
+  label: root
+  dstPrefix: /
+  dtab: /__proto__ => /#/io.l5d.fs/web;
+  servers: [{port: 0}]
+`);
+  });
+  after(async () => {
+    await d.close();
+    await web.close();
+    await other.close();
+    disco.close();
+  });
+
+  test('an upgrade with a target that is not a URL, or reset by its client, leaves the daemon up', async () => {
+    for (const target of ['//', '//[', '//a:b']) {
+      const reply = await rawText(d.adminPort, `GET ${target} HTTP/1.1\r\nhost: admin\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n`);
+      assert.match(reply, /^HTTP\/1\.1 400 /, target);
+    }
+    // Upgrades refused while their clients reset the connection.
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const s: Socket = await connectRaw(d.adminPort);
+        s.on('error', () => {});
+        s.write('GET /nope HTTP/1.1\r\nhost: admin\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+        s.resetAndDestroy();
+      }),
+    );
+    await ping();
+  });
+
+  test('a scope query of many slashes is refused at once', async () => {
+    const started = performance.now();
+    const r = await send(d.adminPort, { path: `/admin/metrics.json?q=${'/'.repeat(15_000)}x` });
+    assert.equal(r.status, 404);
+    assert.ok(performance.now() - started < 200, `${performance.now() - started} ms`);
+    assert.equal((await send(d.adminPort, { path: '/admin/metrics.json?q=rt/edge///' })).status, 200);
+  });
+
+  test('pages of other sites cannot shut the daemon down, change the log level or open the feed', async () => {
+    const evil = { origin: 'https://evil.example', 'content-type': 'text/plain' };
+    const shutdown = await send(d.adminPort, { method: 'POST', path: '/admin/shutdown', headers: evil });
+    assert.equal(shutdown.status, 403);
+    const fetchSite = await send(d.adminPort, { method: 'POST', path: '/admin/shutdown', headers: { 'sec-fetch-site': 'cross-site' } });
+    assert.equal(fetchSite.status, 403);
+    const logging = await send(d.adminPort, { method: 'POST', path: '/logging.json', headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' }, body: 'logger=root&level=TRACE' });
+    assert.equal(logging.status, 403);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${d.adminPort}/admin/ws`, { origin: 'https://evil.example' });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    assert.equal(refused, 403);
+    // The same page on the admin port itself is let in.
+    const own = new WebSocket(`ws://127.0.0.1:${d.adminPort}/admin/ws`, { origin: `http://127.0.0.1:${d.adminPort}` });
+    await new Promise<void>((resolve, reject) => {
+      own.on('open', () => resolve());
+      own.on('error', reject);
+    });
+    own.close();
+    await ping();
+  });
+
+  test('a service named __proto__ is a metric like any other, and pollutes nothing', async () => {
+    const r = await send(d.port('root'), { headers: { host: '__proto__' } });
+    assert.equal(r.body, 'web');
+    const tree = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json?tree=1' })).body);
+    assert.equal(tree.rt.root.service.__proto__.requests.counter, 1);
+    assert.equal(({} as Record<string, unknown>)['requests'], undefined);
+    // Other services' subtrees are whole.
+    await send(d.port('edge'), { headers: { host: 'web' } });
+    const again = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json?tree=1' })).body);
+    assert.equal(typeof again.rt.edge.service['svc/web'].retries.total.counter, 'number');
+    const pretty = JSON.parse((await send(d.adminPort, { path: '/admin/metrics.json?tree=1&pretty=1' })).body);
+    assert.equal(pretty.rt.root.service.__proto__.requests.counter, 1);
+  });
+
+  test("explain reads the request as the server does: the URL's authority is the Host, hop-by-hop headers are gone", async () => {
+    const e = await explain({ router: 'edge', url: 'http://web/x', headers: [['host', 'nosuch']] });
+    assert.equal(e['identification'].path, '/svc/web');
+    const live = await rawText(d.port('edge'), 'GET http://web/x HTTP/1.1\r\nhost: nosuch\r\nconnection: close\r\n\r\n');
+    assert.match(live, /^HTTP\/1\.1 200 /);
+    // `Connection: host` makes Host hop-by-hop: the identifier never sees it, live or explained.
+    const hop = await explain({ router: 'edge', url: '/x', headers: [['host', 'web'], ['connection', 'host']] });
+    assert.equal(hop['identification'].kind, 'unidentified');
+    const liveHop = await rawText(d.port('edge'), 'GET /x HTTP/1.1\r\nhost: web\r\nconnection: host, close\r\n\r\n');
+    assert.match(liveHop, /^HTTP\/1\.1 400 /);
+    assert.equal(hop['outcome'].status, 400);
+  });
+
+  test('explain applies the clearContext of the server named, and says how a union with a failing branch fares', async () => {
+    const servers = [...d.daemon.servers().values()].filter((s) => s.options.label === 'edge').map((s) => `127.0.0.1/${s.address.port}`);
+    const override = [['host', 'web'], ['l5d-dtab', `/svc/web => /$/inet/127.0.0.1/${other.port}`]];
+    const inner = await explain({ router: 'edge', server: servers[0], url: '/x', headers: override });
+    assert.equal(inner['bound'][0].id, `/$/inet/127.0.0.1/${other.port}`);
+    const edge = await explain({ router: 'edge', server: servers[1], url: '/x', headers: override });
+    assert.equal(edge['clearContext'], true);
+    assert.equal(edge['bound'][0].id, '/#/io.l5d.fs/web');
+    const unknown = await send(d.adminPort, { method: 'POST', path: '/explain.json', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ router: 'edge', server: '1.2.3.4/5', url: '/' }) });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body, /server: "1\.2\.3\.4\/5" is not a server of edge/);
+
+    const split = await explain({ router: 'edge', url: '/', headers: [['host', 'split']] });
+    assert.equal(split['outcome'].routed, true);
+    assert.match(split['outcome'].message, /10% of requests go down a branch that fails/);
+    const byId = Object.fromEntries(split['bound'].map((b: Record<string, any>) => [b.id, b]));
+    assert.equal(byId['/#/io.l5d.fs/web'].outcome.routed, true);
+    assert.equal(byId['/#/io.l5d.fs/dead'].outcome.routed, false);
+    assert.equal(byId['/#/io.l5d.fs/dead'].outcome.status, 502);
+    const bad = await send(d.adminPort, { method: 'POST', path: '/explain.json', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ router: 'edge', url: '/', httpVersion: '2' }) });
+    assert.equal(bad.status, 400);
+  });
+});
