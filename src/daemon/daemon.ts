@@ -180,8 +180,9 @@ export class Daemon {
     for (const [label, r] of this.#routers) {
       if (nextRouters.get(label) !== r) {
         if (!nextRouters.has(label)) report.stopped.push(label);
-        // Requests in flight on the old router finish on it: it closes after the grace period.
-        const t = setTimeout(() => void r.close(!nextRouters.has(label)), grace);
+        // Requests in flight on the old router finish on it: it closes after the grace period,
+        // leaving the metrics of whichever router has its label by then.
+        const t = setTimeout(() => void r.close(this.#routers.get(label)), grace);
         t.unref();
       }
     }

@@ -65,10 +65,18 @@ export class RunningRouter {
     };
   }
 
-  /** Stops the router; `dropMetrics` when no router of its label follows it. */
-  async close(dropMetrics = true): Promise<void> {
+  /**
+   * Stops the router. Its metrics go with it, but for the scopes `successor` (the router of the
+   * same label that took over, if any) uses too.
+   */
+  async close(successor?: RunningRouter): Promise<void> {
+    const mine = this.router.scopes();
     this.router.close();
-    if (dropMetrics) this.#metrics.removeScope(`rt/${this.config.label}`);
+    if (successor === undefined) this.#metrics.removeScope(`rt/${this.config.label}`);
+    else {
+      const theirs = new Set(successor.router.scopes());
+      for (const s of mine) if (!theirs.has(s)) this.#metrics.removeScope(s);
+    }
     await this.accessLog?.close();
   }
 }

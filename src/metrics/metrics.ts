@@ -50,8 +50,10 @@ export interface RegistryOptions {
 /** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>();
-  /** Every metric sorted by name, made again only after a name comes or goes. */
+  /** Every metric sorted by name, sorted again only after a name comes. */
   #ordered: Metric[] | undefined;
+  /** `#ordered` holds metrics removed since it was made. */
+  #stale = false;
   /** Scopes that name a server, service or client, for exporters that turn them into labels. */
   readonly #scopes = new Map<string, { kind: string; id: string }>();
   readonly window: HistogramWindow;
@@ -85,13 +87,13 @@ export class MetricsRegistry {
 
   /** Adds `m` when there is room; false (and counted) when there is none. */
   #add(m: Metric): boolean {
-    if (!this.#metrics.has(m.name)) {
-      if (this.#metrics.size >= this.#max) {
-        this.dropped++;
-        return false;
-      }
-      this.#ordered = undefined;
+    if (!this.#metrics.has(m.name) && this.#metrics.size >= this.#max) {
+      this.dropped++;
+      return false;
     }
+    // A new name, or a new metric under an old one (a gauge of a client made again): the
+    // sorted array must hold this one.
+    this.#ordered = undefined;
     this.version++;
     this.#metrics.set(m.name, m);
     return true;
@@ -119,15 +121,56 @@ export class MetricsRegistry {
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */
   removeScope(scope: string): void {
-    const prefix = scope.endsWith('/') ? scope : `${scope}/`;
-    for (const k of [...this.#metrics.keys()]) {
-      if (k.startsWith(prefix)) {
-        this.#metrics.delete(k);
-        this.#ordered = undefined;
-        this.version++;
+    const base = trimSlashes(scope);
+    const prefix = `${base}/`;
+    // Labelled scopes whose names only start like this one's (`svc/web/v2` beside `svc/web`)
+    // are others': they stay.
+    const others: string[] = [];
+    for (const s of this.#scopes.keys()) if (s.startsWith(prefix) && !this.#inside(s, base)) others.push(s);
+    // The sorted array may still hold metrics removed before: they are skipped, and left out
+    // of it at the next read (a burst of removals sorts and copies nothing).
+    this.#ordered ??= this.#sort();
+    const ordered = this.#ordered;
+    const run = this.#run(ordered, prefix);
+    for (let i = run.from; i < run.to; i++) {
+      const m = ordered[i]!;
+      if (!others.some((o) => m.name.startsWith(`${o}/`)) && this.#metrics.get(m.name) === m) {
+        this.#metrics.delete(m.name);
+        this.#stale = true;
       }
     }
-    for (const k of [...this.#scopes.keys()]) if (k === scope || k.startsWith(prefix)) this.#scopes.delete(k);
+    if (this.#metrics.delete(base)) this.#stale = true;
+    this.version++;
+    for (const s of [...this.#scopes.keys()]) if (s === base || (s.startsWith(prefix) && !others.some((o) => s === o || s.startsWith(`${o}/`)))) this.#scopes.delete(s);
+  }
+
+  /** Whether labelled scope `s` lies inside `base` (its parents, scope by scope, lead to it). */
+  #inside(s: string, base: string): boolean {
+    let cur = s;
+    for (;;) {
+      const l = this.#scopes.get(cur);
+      if (l === undefined) return false;
+      // `<parent>/<kind>/<id>`
+      const withoutId = cur.slice(0, cur.length - l.id.length - 1);
+      const parent = withoutId.slice(0, withoutId.lastIndexOf('/'));
+      if (parent === base) return true;
+      if (!parent.startsWith(`${base}/`)) return false;
+      cur = parent;
+    }
+  }
+
+  /** The run of sorted metrics whose names start with `prefix`. */
+  #run(all: readonly Metric[], prefix: string): { from: number; to: number } {
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.name < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let to = lo;
+    while (to < all.length && all[to]!.name.startsWith(prefix)) to++;
+    return { from: lo, to };
   }
 
   get(name: string): Metric | undefined {
@@ -140,26 +183,27 @@ export class MetricsRegistry {
 
   /** Every metric, sorted by name. The array is shared: do not change it. */
   ordered(): readonly Metric[] {
-    if (this.#ordered === undefined) this.#ordered = [...this.#metrics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (this.#ordered === undefined) this.#ordered = this.#sort();
+    else if (this.#stale) {
+      // A new array: an export in progress keeps reading the one it has.
+      this.#ordered = this.#ordered.filter((m) => this.#metrics.get(m.name) === m);
+    }
+    this.#stale = false;
     return this.#ordered;
+  }
+
+  #sort(): Metric[] {
+    this.#stale = false;
+    return [...this.#metrics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The metrics under `scope` (all of them when undefined or empty), sorted by name. */
   under(scope: string | undefined): readonly Metric[] {
     const all = this.ordered();
     if (scope === undefined || scope === '') return all;
-    const prefix = `${trimSlashes(scope)}/`;
     // Sorted: the scope's metrics are one run, found by binary search.
-    let lo = 0;
-    let hi = all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (all[mid]!.name < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    let end = lo;
-    while (end < all.length && all[end]!.name.startsWith(prefix)) end++;
-    return all.slice(lo, end);
+    const run = this.#run(all, `${trimSlashes(scope)}/`);
+    return all.slice(run.from, run.to);
   }
 
   /** Flat values as an object (see flatJson for the shape). */

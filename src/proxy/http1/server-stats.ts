@@ -7,14 +7,14 @@ import type { Http1Request } from './request.ts';
 /** A server's metrics: requests by outcome and status, latency, requests pending. */
 export class ServerStats {
   readonly #registry: MetricsRegistry;
-  readonly #scope: string;
+  readonly scope: string;
   readonly #stats: RequestStats;
   readonly #status = new Map<number, Counter>();
 
   /** `id` is the server as its scope names it (`<ip>/<port>`). */
   constructor(registry: MetricsRegistry, scope: string, id: string, pending: () => number, connections: () => number) {
     this.#registry = registry;
-    this.#scope = scope;
+    this.scope = scope;
     this.#stats = new RequestStats(registry, scope);
     registry.labelScope(scope, 'server', id);
     registry.gauge(`${scope}/pending`, pending);
@@ -26,9 +26,9 @@ export class ServerStats {
     this.#stats.record(pr.status < 500, Date.now() - pr.startMs);
     let c = this.#status.get(pr.status);
     if (c === undefined) {
-      c = this.#registry.counter(`${this.#scope}/status/${pr.status}`);
+      c = this.#registry.counter(`${this.scope}/status/${pr.status}`);
       this.#status.set(pr.status, c);
-      this.#status.set(-Math.floor(pr.status / 100), this.#registry.counter(`${this.#scope}/status/${Math.floor(pr.status / 100)}XX`));
+      this.#status.set(-Math.floor(pr.status / 100), this.#registry.counter(`${this.scope}/status/${Math.floor(pr.status / 100)}XX`));
     }
     c.incr();
     this.#status.get(-Math.floor(pr.status / 100))!.incr();

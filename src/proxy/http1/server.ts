@@ -96,8 +96,18 @@ export class Http1Server {
 
   /** Takes new options for requests from now on (same listen address); requests in flight keep their router. */
   reconfigure(options: Http1ServerOptions): void {
+    const relabelled = options.label !== this.#options.label;
     this.#options = options;
     this.#startSweep();
+    // Another router on this address: its metrics go under that router's label.
+    if (relabelled && this.#stats !== undefined) this.#newStats();
+  }
+
+  #newStats(): void {
+    const m = this.#options.metrics;
+    if (m === undefined) return;
+    const id = `${this.#options.ip}/${this.address.port}`;
+    this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${id}`, id, () => this.#inflight, () => this.#conns.size);
   }
 
   get inflight(): number {
@@ -111,11 +121,7 @@ export class Http1Server {
       this.server.listen(this.#options.port, this.#options.ip, () => {
         this.server.off('error', onError);
         this.#startSweep();
-        const m = this.#options.metrics;
-        if (m !== undefined) {
-          const id = `${this.#options.ip}/${this.address.port}`;
-          this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${id}`, id, () => this.#inflight, () => this.#conns.size);
-        }
+        this.#newStats();
         resolve();
       });
     });
@@ -394,6 +400,8 @@ export class Http1Server {
       this.server.close(() => {
         clearTimeout(timer);
         if (this.#sweep !== undefined) clearInterval(this.#sweep);
+        // A server no config has any more: its metrics go with it.
+        if (this.#stats !== undefined) this.#options.metrics?.removeScope(this.#stats.scope);
         resolve();
       });
       for (const c of this.#conns) if (c.idle) c.socket.end();

@@ -235,6 +235,12 @@ export class ClientNode<E extends Endpoint> implements Closable {
     return s;
   }
 
+  /** Drops the metrics this client keeps for logical name `id` (its service has expired). */
+  forgetService(id: string): void {
+    if (!this.#byService.delete(id) || this.scope === undefined) return;
+    this.#metrics?.removeScope(`${this.scope}/service/${id}`);
+  }
+
   /** The accrual state of an endpoint of this client (for state pages and tests). */
   healthOf(endpoint: E): EndpointHealth | undefined {
     return this.#health.get(endpoint);

@@ -94,7 +94,9 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       ttl: options.clientIdleMs ?? 600_000,
       updateAgeOnGet: true,
       dispose: (s, _key, reason) => {
-        if (reason !== 'set' && !this.#closing) this.#metrics?.removeScope(s.scope);
+        if (reason === 'set' || this.#closing) return;
+        this.#metrics?.removeScope(s.scope);
+        for (const c of this.#clients.values()) c.forgetService(s.id);
       },
     });
     this.#clients = new LRUCache({
@@ -304,6 +306,14 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   /** The logical names with a service node: those recently routed (for suggestions). */
   serviceNames(): string[] {
     return [...this.#services.keys()];
+  }
+
+  /** The metrics scopes of the router's clients and services. */
+  scopes(): string[] {
+    const out: string[] = [];
+    for (const c of this.#clients.values()) if (c.scope !== undefined) out.push(c.scope);
+    for (const s of this.#services.values()) out.push(s.scope);
+    return out;
   }
 
   /** Bound names with clients (for state pages and tests). */
