@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { streamFlatJson, streamPrometheus } from '../metrics/index.ts';
+import { streamFlatJson, streamPrometheus, treeOfSliced } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
@@ -183,7 +183,7 @@ export class AdminServer {
         const q = url.searchParams.get('q') ?? undefined;
         // A scope is a short path: a long one names nothing (and costs nothing to refuse).
         if (q !== undefined && q !== '' && (q.length > 1024 || !m.hasScope(q))) return sendJson(res, 404, { error: `No such subtree: ${q.length > 1024 ? `${q.slice(0, 64)}...` : q}` });
-        if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? m.tree(q) : m.flat(q), pretty);
+        if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? await treeOfSliced(m, q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
         return sendStream(res, 200, 'application/json', (out) => streamFlatJson(m, q, out));
       }

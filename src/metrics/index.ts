@@ -2,5 +2,5 @@
 export { Counter, Histogram, HistogramWindow, MetricsRegistry, RequestStats } from './metrics.ts';
 export type { ExportCache, HistogramSnapshot, Metric, RegistryOptions } from './metrics.ts';
 export { prometheusName, prometheusText, streamPrometheus } from './prometheus.ts';
-export { flatJson, streamFlatJson, treeOf } from './json.ts';
+export { flatJson, streamFlatJson, treeOf, treeOfSliced } from './json.ts';
 export { processMetrics } from './process.ts';
