@@ -56,9 +56,9 @@ export class Feed {
     ws.on('error', () => ws.terminate());
     this.#send(ws, JSON.stringify({ type: 'hello', version: this.#hooks.version, intervalMs: this.#intervalMs, routers: this.#hooks.routers().map((r) => r.label) }));
     // The first snapshot at once, so a page has numbers before the first tick.
-    this.#send(ws, this.#snapshot());
+    void this.#snapshot().then((text) => this.#send(ws, text));
     if (this.#tick === undefined) {
-      this.#tick = setInterval(() => this.#push(), this.#intervalMs);
+      this.#tick = setInterval(() => void this.#push(), this.#intervalMs);
       this.#ping = setInterval(() => this.#heartbeat(), PING_MS);
     }
   }
@@ -76,15 +76,24 @@ export class Feed {
     this.#ping = undefined;
   }
 
-  #snapshot(): string {
+  #snapshot(): Promise<string> {
     const budgets = new Map(this.#hooks.routers().map((r) => [r.label, r.retryBudgetPercent]));
-    return JSON.stringify(dashboardSnapshot(this.#hooks.metrics, this.#hooks.version, budgets));
+    return dashboardSnapshot(this.#hooks.metrics, this.#hooks.version, budgets);
   }
 
-  #push(): void {
-    // Encoded once for every page (a string would be encoded again for each).
-    const data = Buffer.from(this.#snapshot());
-    for (const ws of this.#pages.keys()) this.#send(ws, data);
+  #pushing = false;
+
+  async #push(): Promise<void> {
+    // One push at a time: a slow one is not stacked on by the next tick.
+    if (this.#pushing) return;
+    this.#pushing = true;
+    try {
+      // Encoded once for every page (a string would be encoded again for each).
+      const data = Buffer.from(await this.#snapshot());
+      for (const ws of this.#pages.keys()) this.#send(ws, data);
+    } finally {
+      this.#pushing = false;
+    }
   }
 
   #send(ws: WebSocket, data: string | Buffer): void {

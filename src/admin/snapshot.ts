@@ -67,34 +67,49 @@ function rows(registry: MetricsRegistry): Row[] {
   return out;
 }
 
-export function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): DashboardSnapshot {
-  // Keyed by ids, which may be `__proto__`: objects without a prototype.
-  const routers: DashboardSnapshot['routers'] = Object.create(null);
-  for (const [label, percent] of budgets) routers[label] = { retryBudgetPercent: percent, servers: Object.create(null), services: Object.create(null), clients: Object.create(null) };
-  for (const row of rows(registry)) {
-    const router = routers[row.label];
-    if (router === undefined) continue;
-    const stats: Stats = {};
-    for (const [key, m] of row.handles) stats[key] = read(m) ?? 0;
-    const h = row.latency;
-    if (h?.kind === 'histogram') {
-      const s = h.metric.snapshot();
-      stats['latency'] = { p50: s.p50, p95: s.p95, p99: s.p99, p9990: s.p9990, max: s.max };
+/** One row's numbers as JSON: `"<id>":{...}`. */
+function rowJson(row: Row): string {
+  const stats: Stats = {};
+  for (const [key, m] of row.handles) stats[key] = read(m) ?? 0;
+  const h = row.latency;
+  if (h?.kind === 'histogram') {
+    const s = h.metric.snapshot();
+    stats['latency'] = { p50: s.p50, p95: s.p95, p99: s.p99, p9990: s.p9990, max: s.max };
+  }
+  return `${JSON.stringify(row.id)}:${JSON.stringify(stats)}`;
+}
+
+/** Rows written between two turns of the event loop: a few tenths of a millisecond. */
+const ROW_SLICE = 250;
+
+/**
+ * The snapshot as JSON text (the shape of {@link DashboardSnapshot}), written a slice of rows
+ * at a time with the event loop let go in between, so a push to many pages of a large tree
+ * holds no request up for long.
+ */
+export async function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): Promise<string> {
+  const parts = new Map<string, Record<'servers' | 'services' | 'clients', string[]>>();
+  for (const label of budgets.keys()) parts.set(label, { servers: [], services: [], clients: [] });
+  const all = rows(registry);
+  for (let i = 0; i < all.length; i += ROW_SLICE) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let j = i; j < Math.min(all.length, i + ROW_SLICE); j++) {
+      const row = all[j]!;
+      parts.get(row.label)?.[row.group].push(rowJson(row));
     }
-    router[row.group][row.id] = stats;
   }
   const num = (name: string): number => read(registry.get(name)) ?? 0;
-  return {
-    type: 'metrics',
-    t: Date.now(),
-    process: {
-      version,
-      uptimeMs: num('process/uptime_ms'),
-      rssBytes: num('process/memory/rss_bytes'),
-      heapUsedBytes: num('process/memory/heap_used_bytes'),
-      eventLoopP99Ms: num('process/event_loop/delay_p99_ms'),
-      gcMs: num('process/gc/msec'),
-    },
-    routers,
+  const process = {
+    version,
+    uptimeMs: num('process/uptime_ms'),
+    rssBytes: num('process/memory/rss_bytes'),
+    heapUsedBytes: num('process/memory/heap_used_bytes'),
+    eventLoopP99Ms: num('process/event_loop/delay_p99_ms'),
+    gcMs: num('process/gc/msec'),
   };
+  const routers = [...parts].map(
+    ([label, g]) =>
+      `${JSON.stringify(label)}:{"retryBudgetPercent":${budgets.get(label)},"servers":{${g.servers.join(',')}},"services":{${g.services.join(',')}},"clients":{${g.clients.join(',')}}}`,
+  );
+  return `{"type":"metrics","t":${Date.now()},"process":${JSON.stringify(process)},"routers":{${routers.join(',')}}}`;
 }
