@@ -37,6 +37,16 @@ export class ByteSink {
     this.#buf[this.#pos++] = c;
   }
 
+  /** Where the next byte goes, to copy what is written from there ({@link since}). */
+  mark(): { buf: Buffer; pos: number } {
+    return { buf: this.#buf, pos: this.#pos };
+  }
+
+  /** A copy of the bytes written since `m`; undefined when a chunk was handed out in between. */
+  since(m: { buf: Buffer; pos: number }): Buffer | undefined {
+    return m.buf === this.#buf ? Buffer.from(this.#buf.subarray(m.pos, this.#pos)) : undefined;
+  }
+
   /** A number as JavaScript prints it (`String(v)`); not finite as 0. */
   num(v: number): void {
     // The longest a number prints is 24 characters (-1.2345678901234567e-100): room for 32.

@@ -92,6 +92,8 @@ export class Histogram {
   #stats: Float64Array | undefined;
   /** The epoch the current slice belongs to. */
   #epoch: number;
+  /** Moves on with every value and every slice that leaves the window with values in it. */
+  #stamp = 0;
 
   constructor(window: HistogramWindow = (shared ??= new HistogramWindow())) {
     this.#window = window;
@@ -107,6 +109,7 @@ export class Histogram {
       for (let s = 0; s < this.#window.slices; s++) this.#clear(s);
       this.#epoch = this.#window.epoch;
     } else if (this.#epoch !== this.#window.epoch) this.#catchUp();
+    this.#stamp++;
     const slice = this.#epoch % this.#window.slices;
     const b = bucketOf(x);
     this.#counts[slice * NB + b]!++;
@@ -123,7 +126,10 @@ export class Histogram {
     const counts = this.#counts!;
     const total = this.#total!;
     const o = slice * NB;
-    if (this.#stats![slice * 4 + COUNT]! > 0) for (let b = 0; b < NB; b++) total[b]! -= counts[o + b]!;
+    if (this.#stats![slice * 4 + COUNT]! > 0) {
+      for (let b = 0; b < NB; b++) total[b]! -= counts[o + b]!;
+      this.#stamp++;
+    }
     counts.fill(0, o, o + NB);
     const so = slice * 4;
     const st = this.#stats!;
@@ -139,6 +145,12 @@ export class Histogram {
     const gone = Math.min(n, this.#window.epoch - this.#epoch);
     for (let i = 1; i <= gone; i++) this.#clear((this.#epoch + i) % n);
     this.#epoch = this.#window.epoch;
+  }
+
+  /** Changes when the snapshot may have: an exporter that kept the last one's text can reuse it. */
+  get stamp(): number {
+    if (this.#counts !== undefined && this.#epoch !== this.#window.epoch) this.#catchUp();
+    return this.#stamp;
   }
 
   /** Observations in the window. */

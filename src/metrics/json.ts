@@ -39,25 +39,51 @@ function key(sink: ByteSink, k: Buffer, first: boolean): void {
   sink.bytes(first ? k.subarray(1) : k);
 }
 
+/** What a metric's text depends on: its value, or a histogram's stamp. */
+export function stampOf(m: Metric): number {
+  return m.kind === 'counter' ? m.metric.value : m.kind === 'gauge' ? m.read() : m.metric.stamp;
+}
+
 function writeFlat(sink: ByteSink, ms: readonly Metric[], from: number, to: number): void {
   for (let i = from; i < to; i++) {
     const m = ms[i]!;
-    const keys = (m.cache.json ??= jsonKeys(m));
-    key(sink, keys[0]!, i === 0);
-    if (m.kind === 'counter') sink.num(m.metric.value);
-    else if (m.kind === 'gauge') sink.num(m.read());
-    else {
-      const s = m.metric.snapshot();
-      sink.num(s.count);
-      if (s.count === 0) continue;
-      // In STATS order.
-      sink.bytes(keys[1]!), sink.num(s.max), sink.bytes(keys[2]!), sink.num(s.min);
-      sink.bytes(keys[3]!), sink.num(s.p50), sink.bytes(keys[4]!), sink.num(s.p90);
-      sink.bytes(keys[5]!), sink.num(s.p95), sink.bytes(keys[6]!), sink.num(s.p99);
-      sink.bytes(keys[7]!), sink.num(s.p9990), sink.bytes(keys[8]!), sink.num(s.p9999);
-      sink.bytes(keys[9]!), sink.num(s.sum), sink.bytes(keys[10]!), sink.num(s.avg);
+    const c = m.cache;
+    const stamp = stampOf(m);
+    if (m.kind !== 'histogram') {
+      writeOne(sink, m, i === 0, stamp);
+      continue;
     }
+    // A histogram unchanged since the last export: the same bytes (most of a large tree is
+    // idle, and a histogram's quantiles are the costly part). Only histograms keep their text:
+    // a counter's costs less to write than to keep.
+    if (i > 0 && c.jsonText !== undefined && c.jsonStamp === stamp) {
+      sink.bytes(c.jsonText);
+      continue;
+    }
+    const mark = sink.mark();
+    writeOne(sink, m, i === 0, stamp);
+    c.jsonText = i === 0 ? undefined : sink.since(mark);
+    c.jsonStamp = stamp;
   }
+}
+
+/** One metric's keys and values; `value` is a counter's or a gauge's value, read already. */
+function writeOne(sink: ByteSink, m: Metric, first: boolean, value: number): void {
+  const keys = (m.cache.json ??= jsonKeys(m));
+  key(sink, keys[0]!, first);
+  if (m.kind !== 'histogram') {
+    sink.num(value);
+    return;
+  }
+  const s = m.metric.snapshot();
+  sink.num(s.count);
+  if (s.count === 0) return;
+  // In STATS order.
+  sink.bytes(keys[1]!), sink.num(s.max), sink.bytes(keys[2]!), sink.num(s.min);
+  sink.bytes(keys[3]!), sink.num(s.p50), sink.bytes(keys[4]!), sink.num(s.p90);
+  sink.bytes(keys[5]!), sink.num(s.p95), sink.bytes(keys[6]!), sink.num(s.p99);
+  sink.bytes(keys[7]!), sink.num(s.p9990), sink.bytes(keys[8]!), sink.num(s.p9999);
+  sink.bytes(keys[9]!), sink.num(s.sum), sink.bytes(keys[10]!), sink.num(s.avg);
 }
 
 /**

@@ -32,6 +32,11 @@ export interface ExportCache {
   json?: Buffer[];
   prom?: Buffer[];
   promPrefix?: string;
+  /** A histogram's last text (with its leading comma), and the stamp it had then. */
+  jsonText?: Buffer | undefined;
+  jsonStamp?: number;
+  promText?: Buffer | undefined;
+  promStamp?: number;
   elems?: string[];
 }
 

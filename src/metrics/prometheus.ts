@@ -5,7 +5,7 @@
 // `_sum` and `_avg`).
 
 import { ByteSink, utf8 } from './bytes.ts';
-import { inSlices } from './json.ts';
+import { inSlices, stampOf } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
 const QUANTILES: readonly [string, (s: HistogramSnapshot) => number][] = [
@@ -59,22 +59,33 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
   for (let i = from; i < to; i++) {
     const m = ms[i]!;
     // Kept with the prefix it was made for: a reload may change the prefix.
-    if (m.cache.prom === undefined || m.cache.promPrefix !== prefix) {
-      m.cache.prom = heads(m, registry, prefix);
-      m.cache.promPrefix = prefix;
+    const c = m.cache;
+    if (c.prom === undefined || c.promPrefix !== prefix) {
+      c.prom = heads(m, registry, prefix);
+      c.promPrefix = prefix;
+      c.promText = undefined;
     }
-    const h = m.cache.prom;
-    if (m.kind === 'counter') {
-      sink.bytes(h[0]!), sink.num(m.metric.value), sink.byte(NL);
-    } else if (m.kind === 'gauge') {
-      sink.bytes(h[0]!), sink.num(m.read()), sink.byte(NL);
-    } else {
+    const stamp = stampOf(m);
+    const h = c.prom;
+    if (m.kind !== 'histogram') {
+      sink.bytes(h[0]!), sink.num(stamp), sink.byte(NL);
+      continue;
+    }
+    // A histogram unchanged since the last export: the same bytes (see json.ts).
+    if (c.promText !== undefined && c.promStamp === stamp) {
+      sink.bytes(c.promText);
+      continue;
+    }
+    const mark = sink.mark();
+    {
       const s = m.metric.snapshot();
       if (s.count > 0) for (let q = 0; q < QUANTILES.length; q++) sink.bytes(h[q]!), sink.num(QUANTILES[q]![1](s)), sink.byte(NL);
       sink.bytes(h[8]!), sink.num(s.count), sink.byte(NL);
       sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);
       sink.bytes(h[10]!), sink.num(s.avg), sink.byte(NL);
     }
+    c.promText = sink.since(mark);
+    c.promStamp = stamp;
   }
 }
 

@@ -108,3 +108,37 @@ describe('export bytes', () => {
     assert.equal(Buffer.concat(chunks).toString(), want);
   });
 });
+
+describe('histogram text kept between exports', () => {
+  test('an unchanged histogram is written as before; a new value or the window moving shows at once', async () => {
+    const w = new HistogramWindow(60_000, 6, false);
+    const r = new MetricsRegistry({ window: w });
+    r.counter('a/requests').incr();
+    const h = r.histogram('a/request_latency_ms');
+    const idle = r.histogram('b/request_latency_ms');
+    idle.add(3);
+    h.add(5);
+    const fresh = (): { json: string; prom: string } => {
+      // What an exporter with nothing kept writes.
+      for (const m of r.ordered()) {
+        m.cache.jsonText = undefined;
+        m.cache.promText = undefined;
+      }
+      return { json: flatJson(r), prom: prometheusText(r) };
+    };
+    const both = async (): Promise<{ json: string; prom: string }> => ({ json: await text((o) => streamFlatJson(r, undefined, o)), prom: await text((o) => streamPrometheus(r, '', o)) });
+    const first = await both();
+    assert.deepEqual(await both(), first);
+    h.add(500);
+    const second = await both();
+    assert.notDeepEqual(second, first);
+    assert.equal(JSON.parse(second.json)['a/request_latency_ms.max'], 500);
+    assert.deepEqual(second, fresh());
+    w.advance(6);
+    const third = await both();
+    assert.equal(JSON.parse(third.json)['a/request_latency_ms.count'], 0);
+    assert.equal(JSON.parse(third.json)['b/request_latency_ms.count'], 0);
+    assert.deepEqual(third, fresh());
+    r.close();
+  });
+});
