@@ -2,6 +2,7 @@
 // reading a bounded request body.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { releaseChunk } from '../metrics/index.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, pretty = false): void {
   const body = `${JSON.stringify(pretty ? sorted(value) : value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
@@ -29,13 +30,14 @@ export function sendBody(res: ServerResponse, status: number, type: string, body
 }
 
 /**
- * A body sent as `produce` makes it (chunked), each chunk written as it comes; a caller that
- * has gone away gets nothing more written.
+ * A body sent as `produce` makes it (chunked), each chunk written as it comes and given back
+ * to the exporters' pool once written; a caller that has gone away gets nothing more written.
  */
 export async function sendStream(res: ServerResponse, status: number, type: string, produce: (out: (chunk: Buffer) => void) => Promise<void>): Promise<void> {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   await produce((c) => {
-    if (!res.destroyed) res.write(c);
+    if (res.destroyed) releaseChunk(c);
+    else res.write(c, () => releaseChunk(c));
   });
   res.end();
 }

@@ -6,13 +6,31 @@
 const CHUNK = 64 * 1024;
 
 /**
+ * Chunks written out and given back ({@link releaseChunk}), for the next export: a scrape of a
+ * large tree writes megabytes, and fresh buffers each time would bring on full collections.
+ */
+const POOL: ArrayBuffer[] = [];
+const POOL_MAX = 128;
+
+function newChunk(n: number): Buffer {
+  const ab = n <= CHUNK ? POOL.pop() : undefined;
+  return ab === undefined ? Buffer.allocUnsafeSlow(Math.max(CHUNK, n)) : Buffer.from(ab, 0, CHUNK);
+}
+
+/** Gives a chunk back once it has been written (its bytes are not read again). */
+export function releaseChunk(chunk: Buffer): void {
+  const ab = chunk.buffer;
+  if (chunk.byteOffset === 0 && ab.byteLength === CHUNK && ab instanceof ArrayBuffer && POOL.length < POOL_MAX) POOL.push(ab);
+}
+
+/**
  * Where export text goes, in chunks of about 64 KiB: kept, or handed to `onChunk` as each
  * fills (so a response can be sent while the rest is written).
  */
 export class ByteSink {
   readonly chunks: Buffer[] = [];
   readonly #onChunk: (chunk: Buffer) => void;
-  #buf = Buffer.allocUnsafe(CHUNK);
+  #buf = newChunk(CHUNK);
   #pos = 0;
 
   constructor(onChunk?: (chunk: Buffer) => void) {
@@ -22,7 +40,7 @@ export class ByteSink {
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
     if (this.#pos > 0) this.#onChunk(this.#buf.subarray(0, this.#pos));
-    this.#buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.#buf = newChunk(n);
     this.#pos = 0;
   }
 

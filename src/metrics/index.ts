@@ -4,3 +4,4 @@ export type { ExportCache, HistogramSnapshot, Metric, RegistryOptions } from './
 export { prometheusName, prometheusText, streamPrometheus } from './prometheus.ts';
 export { flatJson, streamFlatJson, treeOf, treeOfSliced } from './json.ts';
 export { processMetrics } from './process.ts';
+export { releaseChunk } from './bytes.ts';

@@ -2,7 +2,7 @@
 // JSON bytes directly (bytes.ts), each metric's quoted name encoded once and kept, so a scrape
 // of tens of thousands of metrics is one pass of number writing and byte copying.
 
-import { ByteSink, utf8 } from './bytes.ts';
+import { ByteSink, releaseChunk, utf8 } from './bytes.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
 /**
@@ -10,6 +10,13 @@ import type { Metric, MetricsRegistry } from './metrics.ts';
  * of a millisecond of work, so a scrape of a large tree holds no request up for long.
  */
 export const EXPORT_SLICE = 500;
+
+/** The chunks as one string, each given back to the pool. */
+export function textOf(chunks: Buffer[]): string {
+  const text = Buffer.concat(chunks).toString('utf8');
+  for (const c of chunks) releaseChunk(c);
+  return text;
+}
 
 /** Lets the event loop serve what is waiting (I/O included) before going on. */
 export function yieldToLoop(): Promise<void> {
@@ -96,7 +103,7 @@ export function flatJson(registry: MetricsRegistry, under?: string): string {
   sink.byte(OPEN);
   writeFlat(sink, ms, 0, ms.length);
   sink.byte(CLOSE);
-  return Buffer.concat(sink.finish()).toString('utf8');
+  return textOf(sink.finish());
 }
 
 /**

@@ -5,7 +5,7 @@
 // `_sum` and `_avg`).
 
 import { ByteSink, utf8 } from './bytes.ts';
-import { inSlices, stampOf } from './json.ts';
+import { inSlices, stampOf, textOf } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
 const QUANTILES: readonly [string, (s: HistogramSnapshot) => number][] = [
@@ -98,7 +98,7 @@ export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   const ms = registry.ordered();
   const sink = new ByteSink();
   writeProm(sink, registry, ms, 0, ms.length, prefix);
-  return Buffer.concat(sink.finish()).toString('utf8');
+  return textOf(sink.finish());
 }
 
 /**
