@@ -6,7 +6,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../../core/index.ts';
 import {
-  AttemptTimeoutError,
   ConcurrencyLimitError,
   ConnectionFailedError,
   DeadlineExceededError,
@@ -14,7 +13,6 @@ import {
   IdentificationError,
   ProxyError,
   ProxyLoopError,
-  TotalTimeoutError,
   UpstreamError,
 } from '../errors.ts';
 import { retryableWithoutAnswer } from '../classifier.ts';
@@ -25,6 +23,7 @@ import { deadlineRemainingMs, strictestDeadline } from '../trace.ts';
 import type { AccessLog } from './access-log.ts';
 import type { RecentRequests } from '../recent-requests.ts';
 import { recordExchange } from './records.ts';
+import { attemptTimedOut, timeOut } from './timeouts.ts';
 import type { MetricsRegistry } from '../../metrics/index.ts';
 import { ServerStats } from './server-stats.ts';
 import { DownstreamConn, STATUS_TEXT } from './connection.ts';
@@ -416,34 +415,4 @@ function requestHead(pr: Http1Request, routed: Routed<Http1Endpoint>): string {
   let text = `${pr.method} ${pr.uri} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${text}\r\n`;
-}
-
-/** The total timeout of a request passed: cancel what is in flight and answer 503. */
-function timeOut(server: Http1Server, pr: Http1Request, ms: number): void {
-  pr.timer = undefined;
-  if (pr.answered || pr.conn.exchange !== pr) return;
-  pr.timedOut = true;
-  const up = pr.upstream;
-  pr.upstream = undefined;
-  // Cancelled mid-exchange: the connection's state is unknown, so it is not reused.
-  up?.destroy();
-  const routed = pr.routed;
-  if (routed !== undefined) {
-    routed.endpoint.load--;
-    pr.routed = undefined;
-  }
-  pr.reject = undefined;
-  pr.resolve = undefined;
-  const name = pr.dst?.path.show ?? 'unspecified';
-  server.answerError(pr, ms < 0 ? new DeadlineExceededError(name) : new TotalTimeoutError(ms, name));
-}
-
-/** One attempt's timeout passed before its answer: it counts as a failure, and may be retried. */
-function attemptTimedOut(server: Http1Server, pr: Http1Request, ms: number): void {
-  pr.attemptTimer = undefined;
-  if (pr.answered || pr.conn.exchange !== pr) return;
-  const up = pr.upstream;
-  pr.upstream = undefined;
-  up?.destroy();
-  server.attemptFailed(pr, new AttemptTimeoutError(ms, pr.dst?.path.show ?? 'unspecified'));
 }
