@@ -96,6 +96,8 @@ export class ClientNode<E extends Endpoint> implements Closable {
   readonly #metrics: MetricsRegistry | undefined;
   /** linkerd's per-service scopes under the client (`.../client/<id>/service/<name>/...`). */
   readonly #byService = new Map<string, RequestStats>();
+  #lastServiceId: string | undefined;
+  #lastService: RequestStats | undefined;
 
   constructor(bound: BoundName, pool: EndpointPool<E>, params: ClientParams, metrics?: MetricsRegistry, scope?: string) {
     this.bound = bound;
@@ -222,6 +224,8 @@ export class ClientNode<E extends Endpoint> implements Closable {
    * {@link MAX_SERVICES_PER_CLIENT} names per client, so a flood of names cannot multiply them.
    */
   serviceStats(id: string): RequestStats | undefined {
+    // Most clients carry one name: the last one found is kept at hand.
+    if (id === this.#lastServiceId) return this.#lastService;
     const m = this.#metrics;
     if (m === undefined || this.scope === undefined) return undefined;
     let s = this.#byService.get(id);
@@ -232,11 +236,14 @@ export class ClientNode<E extends Endpoint> implements Closable {
       m.labelScope(scope, 'service', id);
       this.#byService.set(id, s);
     }
+    this.#lastServiceId = id;
+    this.#lastService = s;
     return s;
   }
 
   /** Drops the metrics this client keeps for logical name `id` (its service has expired). */
   forgetService(id: string): void {
+    if (id === this.#lastServiceId) this.#lastServiceId = this.#lastService = undefined;
     if (!this.#byService.delete(id) || this.scope === undefined) return;
     this.#metrics?.removeScope(`${this.scope}/service/${id}`);
   }
