@@ -15,7 +15,7 @@ describe('metrics across reloads', () => {
   const disco = new Disco();
   let web: Upstream;
   let d: Daemon;
-  const yaml = (routers: string): string => `admin: {ip: 127.0.0.1, port: 0, shutdownGraceMs: 50}
+  const yaml = (routers: string): string => `admin: {ip: 127.0.0.1, port: 0, shutdownGraceMs: 1000}
 namers:
 - {kind: io.l5d.fs, rootDir: ${disco.dir}}
 routers:
@@ -65,7 +65,7 @@ ${routers}`;
     await d.reload(parseConfigText(yaml(router('b')), 'r.yaml'));
     assert.equal((await send(port, { headers: { host: 'web' } })).status, 200);
     // Past the grace period: the first b's delayed close has run, and left the new b's metrics.
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1200));
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/requests'], before + 1);
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/loadbalancer/size'], 1);
     assert.ok(flat()[`rt/b/server/127.0.0.1/${port}/requests`]! >= 1);
