@@ -61,15 +61,17 @@ function writeFlat(sink: ByteSink, ms: readonly Metric[], from: number, to: numb
       continue;
     }
     // A histogram unchanged since the last export: the same bytes (most of a large tree is
-    // idle, and a histogram's quantiles are the costly part). Only histograms keep their text:
-    // a counter's costs less to write than to keep.
-    if (i > 0 && c.jsonText !== undefined && c.jsonStamp === stamp) {
+    // idle, and a histogram's quantiles are the costly part). Only histograms keep their text
+    // (a counter's costs less to write than to keep), and only once idle: a busy one's would
+    // be garbage by the next scrape.
+    const idle = c.jsonStamp === stamp;
+    if (idle && i > 0 && c.jsonText !== undefined) {
       sink.bytes(c.jsonText);
       continue;
     }
     const mark = sink.mark();
     writeOne(sink, m, i === 0, stamp);
-    c.jsonText = i === 0 ? undefined : sink.since(mark);
+    c.jsonText = idle && i > 0 ? sink.since(mark) : undefined;
     c.jsonStamp = stamp;
   }
 }

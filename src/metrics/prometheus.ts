@@ -71,8 +71,9 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
       sink.bytes(h[0]!), sink.num(stamp), sink.byte(NL);
       continue;
     }
-    // A histogram unchanged since the last export: the same bytes (see json.ts).
-    if (c.promText !== undefined && c.promStamp === stamp) {
+    // A histogram unchanged since the last export: the same bytes, kept once idle (see json.ts).
+    const idle = c.promStamp === stamp;
+    if (idle && c.promText !== undefined) {
       sink.bytes(c.promText);
       continue;
     }
@@ -84,7 +85,7 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
       sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);
       sink.bytes(h[10]!), sink.num(s.avg), sink.byte(NL);
     }
-    c.promText = sink.since(mark);
+    c.promText = idle ? sink.since(mark) : undefined;
     c.promStamp = stamp;
   }
 }
