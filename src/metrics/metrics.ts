@@ -234,8 +234,13 @@ export class MetricsRegistry {
    */
   labelled(name: string): { head: string[]; scopes: { element: string; kind: string; id: string }[]; rest: string[] } {
     const parts = name.split('/');
+    // The innermost labelled scope: the longest prefix, cut at a slash, that is one.
     let cur = parts.length - 1;
-    while (cur >= 1 && !this.#scopes.has(parts.slice(0, cur).join('/'))) cur--;
+    let end = name.lastIndexOf('/');
+    while (cur >= 1 && !this.#scopes.has(name.slice(0, end))) {
+      cur--;
+      end = name.lastIndexOf('/', end - 1);
+    }
     if (cur < 1) return { head: parts, scopes: [], rest: [] };
     const rest = parts.slice(cur);
     const scopes: { element: string; kind: string; id: string }[] = [];
