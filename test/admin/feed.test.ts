@@ -72,8 +72,10 @@ describe('dashboard feed', () => {
     assert.equal(client['lbSize'], 1);
     assert.equal(client['lbAvailable'], 1);
     assert.equal(r.services['svc/web']!['requests'], 6);
-    // The service's own numbers, not those of the service scope inside the client.
-    assert.equal(r.services['svc/web']!['retries'], 0);
+    // The service's own numbers, not those of the service scope inside the client; numbers
+    // that are 0 are left out.
+    assert.equal(r.services['svc/web']!['retries'], undefined);
+    assert.equal(client['failures'], undefined);
     assert.deepEqual(Object.keys(r.services), ['svc/web']);
     const server = Object.values(r.servers)[0]!;
     assert.equal(server['requests'], 6);
