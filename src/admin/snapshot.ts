@@ -3,7 +3,7 @@
 // minute, plus the process's facts. Read from the metrics tree, once per push whatever the
 // number of pages open.
 
-import type { Metric, MetricsRegistry } from '../metrics/index.ts';
+import { type Metric, type MetricsRegistry, SNAP } from '../metrics/index.ts';
 
 type Stats = Record<string, number | Record<string, number>>;
 
@@ -78,7 +78,7 @@ function rowJson(row: Row): string {
   }
   const h = row.latency;
   if (h?.kind === 'histogram') {
-    const s = h.metric.snapshot();
+    const s = h.metric.snapshot(SNAP);
     if (s.count > 0) stats['latency'] = { p50: s.p50, p95: s.p95, p99: s.p99 };
   }
   return `${JSON.stringify(row.id)}:${JSON.stringify(stats)}`;

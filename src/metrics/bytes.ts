@@ -55,14 +55,17 @@ export class ByteSink {
     this.#buf[this.#pos++] = c;
   }
 
+  #markBuf: Buffer | undefined;
+
   /** Where the next byte goes, to copy what is written from there ({@link since}). */
-  mark(): { buf: Buffer; pos: number } {
-    return { buf: this.#buf, pos: this.#pos };
+  mark(): number {
+    this.#markBuf = this.#buf;
+    return this.#pos;
   }
 
-  /** A copy of the bytes written since `m`; undefined when a chunk was handed out in between. */
-  since(m: { buf: Buffer; pos: number }): Buffer | undefined {
-    return m.buf === this.#buf ? Buffer.from(this.#buf.subarray(m.pos, this.#pos)) : undefined;
+  /** A copy of the bytes written since mark `at`; undefined when a chunk was handed out in between. */
+  since(at: number): Buffer | undefined {
+    return this.#markBuf === this.#buf ? Buffer.from(this.#buf.subarray(at, this.#pos)) : undefined;
   }
 
   /** A number as JavaScript prints it (`String(v)`); not finite as 0. */

@@ -158,10 +158,11 @@ export class Histogram {
     return this.snapshot().count;
   }
 
-  snapshot(): HistogramSnapshot {
+  /** The window's statistics, in `into` when given (an exporter's one object, reused). */
+  snapshot(into?: MutableSnapshot): HistogramSnapshot {
     const total = this.#total;
     const st = this.#stats;
-    if (total === undefined || st === undefined) return EMPTY;
+    if (total === undefined || st === undefined) return empty(into);
     if (this.#epoch !== this.#window.epoch) this.#catchUp();
     const n = this.#window.slices;
     let count = 0;
@@ -175,7 +176,7 @@ export class Histogram {
       if (st[o + MIN]! < min) min = st[o + MIN]!;
       if (st[o + MAX]! > max) max = st[o + MAX]!;
     }
-    if (count === 0) return EMPTY;
+    if (count === 0) return empty(into);
     // One pass over the buckets for every quantile, in increasing order.
     const out = QUANTILE_OUT;
     out.fill(max);
@@ -190,7 +191,19 @@ export class Histogram {
         if (qi < QUANTILES.length) rank = Math.ceil(QUANTILES[qi]! * count);
       }
     }
-    return { count, sum, avg: sum / count, min, max, p50: out[0]!, p90: out[1]!, p95: out[2]!, p99: out[3]!, p9990: out[4]!, p9999: out[5]! };
+    const r: MutableSnapshot = into ?? { ...EMPTY };
+    r.count = count;
+    r.sum = sum;
+    r.avg = sum / count;
+    r.min = min;
+    r.max = max;
+    r.p50 = out[0]!;
+    r.p90 = out[1]!;
+    r.p95 = out[2]!;
+    r.p99 = out[3]!;
+    r.p9990 = out[4]!;
+    r.p9999 = out[5]!;
+    return r;
   }
 
   /** The value under which a share `q` of the window's observations fall (a bucket's upper bound). */
@@ -210,5 +223,12 @@ export class Histogram {
 
 const QUANTILES = [0.5, 0.9, 0.95, 0.99, 0.999, 0.9999];
 const QUANTILE_OUT = new Float64Array(QUANTILES.length);
+
+/** A snapshot an exporter fills again for each histogram, allocating nothing. */
+export type MutableSnapshot = { -readonly [K in keyof HistogramSnapshot]: HistogramSnapshot[K] };
+
+function empty(into: MutableSnapshot | undefined): HistogramSnapshot {
+  return into === undefined ? EMPTY : Object.assign(into, EMPTY);
+}
 
 const EMPTY: HistogramSnapshot = { count: 0, sum: 0, avg: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p9990: 0, p9999: 0 };

@@ -2,6 +2,6 @@
 export { Counter, Histogram, HistogramWindow, MetricsRegistry, RequestStats } from './metrics.ts';
 export type { ExportCache, HistogramSnapshot, Metric, RegistryOptions } from './metrics.ts';
 export { prometheusName, prometheusText, streamPrometheus } from './prometheus.ts';
-export { flatJson, streamFlatJson, treeOf, treeOfSliced } from './json.ts';
+export { flatJson, SNAP, streamFlatJson, treeOf, treeOfSliced } from './json.ts';
 export { processMetrics } from './process.ts';
 export { releaseChunk } from './bytes.ts';

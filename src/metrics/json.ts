@@ -3,6 +3,7 @@
 // of tens of thousands of metrics is one pass of number writing and byte copying.
 
 import { ByteSink, releaseChunk, utf8 } from './bytes.ts';
+import type { MutableSnapshot } from './histogram.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
 /**
@@ -30,6 +31,9 @@ export async function inSlices(ms: readonly Metric[], write: (from: number, to: 
     write(i, Math.min(ms.length, i + EXPORT_SLICE));
   }
 }
+
+/** Filled again for each histogram written: exports allocate no snapshot objects. */
+export const SNAP: MutableSnapshot = { count: 0, sum: 0, avg: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, p9990: 0, p9999: 0 };
 
 const STATS = ['max', 'min', 'p50', 'p90', 'p95', 'p99', 'p9990', 'p9999', 'sum', 'avg'] as const;
 const OPEN = 0x7b;
@@ -84,7 +88,7 @@ function writeOne(sink: ByteSink, m: Metric, first: boolean, value: number): voi
     sink.num(value);
     return;
   }
-  const s = m.metric.snapshot();
+  const s = m.metric.snapshot(SNAP);
   sink.num(s.count);
   if (s.count === 0) return;
   // In STATS order.

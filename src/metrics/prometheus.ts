@@ -5,7 +5,7 @@
 // `_sum` and `_avg`).
 
 import { ByteSink, utf8 } from './bytes.ts';
-import { inSlices, stampOf, textOf } from './json.ts';
+import { inSlices, SNAP, stampOf, textOf } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
 const QUANTILES: readonly [string, (s: HistogramSnapshot) => number][] = [
@@ -79,7 +79,7 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
     }
     const mark = sink.mark();
     {
-      const s = m.metric.snapshot();
+      const s = m.metric.snapshot(SNAP);
       if (s.count > 0) for (let q = 0; q < QUANTILES.length; q++) sink.bytes(h[q]!), sink.num(QUANTILES[q]![1](s)), sink.byte(NL);
       sink.bytes(h[8]!), sink.num(s.count), sink.byte(NL);
       sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);

@@ -114,7 +114,11 @@ export class ClientNode<E extends Endpoint> implements Closable {
       this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
       const endpoints = (): readonly E[] => (this.state.kind === 'bound' ? this.state.endpoints : []);
       metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);
-      metrics.gauge(`${scope}/loadbalancer/available`, () => endpoints().filter((e) => this.#health.get(e)?.accrual?.state !== 'dead').length);
+      metrics.gauge(`${scope}/loadbalancer/available`, () => {
+        let n = 0;
+        for (const e of endpoints()) if (this.#health.get(e)?.accrual?.state !== 'dead') n++;
+        return n;
+      });
       metrics.gauge(`${scope}/loadbalancer/load`, () => endpoints().reduce((a, e) => a + e.load, 0));
       metrics.gauge(`${scope}/pool_size`, () => endpoints().reduce((a, e) => a + e.size, 0));
       metrics.gauge(`${scope}/pool_waiters`, () => endpoints().reduce((a, e) => a + e.waiting, 0));
