@@ -26,6 +26,8 @@ const BY_KIND: Record<string, readonly [string, string][]> = {
   service: [...COMMON, ['retries/total', 'retries'], ['retries/budget_exhausted', 'budgetExhausted']],
   client: [...COMMON, ['retries/requeues', 'requeues'], ['loadbalancer/size', 'lbSize'], ['loadbalancer/available', 'lbAvailable']],
 };
+/** Counters left out of a row when 0. */
+const ZERO_OMITTED = new Set(['failures', 'retries', 'budgetExhausted', 'requeues']);
 const GROUP: Record<string, 'servers' | 'services' | 'clients'> = { server: 'servers', service: 'services', client: 'clients' };
 
 function read(m: Metric | undefined): number | undefined {
@@ -69,12 +71,13 @@ function rows(registry: MetricsRegistry): Row[] {
 
 /** One row's numbers as JSON: `"<id>":{...}`. */
 function rowJson(row: Row): string {
-  // Numbers that are 0 are left out (a page reads a missing one as 0): with hundreds of
-  // clients, most failure and retry counts are 0, and each page gets every row each second.
+  // Failure and retry counts that are 0 are left out (a page reads a missing one as 0): with
+  // hundreds of clients most are 0, and each page gets every row each second. Gauges stay,
+  // so that 0 endpoints available shows as such.
   const stats: Stats = {};
   for (const [key, m] of row.handles) {
     const v = read(m) ?? 0;
-    if (v !== 0) stats[key] = v;
+    if (v !== 0 || !ZERO_OMITTED.has(key)) stats[key] = v;
   }
   const h = row.latency;
   if (h?.kind === 'histogram') {

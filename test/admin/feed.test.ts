@@ -72,8 +72,8 @@ describe('dashboard feed', () => {
     assert.equal(client['lbSize'], 1);
     assert.equal(client['lbAvailable'], 1);
     assert.equal(r.services['svc/web']!['requests'], 6);
-    // The service's own numbers, not those of the service scope inside the client; numbers
-    // that are 0 are left out.
+    // The service's own numbers, not those of the service scope inside the client; failure and
+    // retry counts that are 0 are left out.
     assert.equal(r.services['svc/web']!['retries'], undefined);
     assert.equal(client['failures'], undefined);
     assert.deepEqual(Object.keys(r.services), ['svc/web']);
