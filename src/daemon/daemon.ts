@@ -159,7 +159,8 @@ export class Daemon {
       }
     } catch (e) {
       for (const [, s] of opened) await s.close(0);
-      for (const r of fresh) await r.close();
+      // The running router of the same label, if any, keeps its metrics.
+      for (const r of fresh) await r.close(this.#routers.get(r.config.label));
       throw e;
     }
     const kept = new Set(repoint.map(([s]) => s));
@@ -192,6 +193,7 @@ export class Daemon {
     const rr = config.telemetry.recentRequests;
     this.#recent.configure(rr?.sampleRate ?? 0, rr?.capacity ?? 0);
     this.#registerNamerStats();
+    for (const r of fresh) r.router.exportCacheMetrics();
     for (const [key, s] of opened) this.#log.info({ router: s.options.label, listen: key }, 'serving');
     void Promise.all(closing);
     return report;

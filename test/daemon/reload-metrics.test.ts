@@ -4,6 +4,7 @@
 // service expires.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseConfigText } from '../../src/config/index.ts';
 import { SILENT_LOG } from '../../src/core/index.ts';
@@ -69,6 +70,38 @@ ${routers}`;
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/requests'], before + 1);
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/loadbalancer/size'], 1);
     assert.ok(flat()[`rt/b/server/127.0.0.1/${port}/requests`]! >= 1);
+  });
+});
+
+describe('a reload that fails', () => {
+  test('leaves the binding cache metrics reading the router still running', async () => {
+    const disco = new Disco();
+    const web = await upstream('web');
+    disco.set('web', web.port);
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const takenPort = (taken.address() as { port: number }).port;
+    const yaml = (dtab: string, extra = ''): string => `admin: {ip: 127.0.0.1, port: 0}
+namers:
+- {kind: io.l5d.fs, rootDir: ${disco.dir}}
+routers:
+- {protocol: http, label: b, dtab: "${dtab}", servers: [{port: 0}${extra}]}
+`;
+    const d = await Daemon.start(parseConfigText(yaml('/svc => /#/io.l5d.fs'), 'r.yaml'), { log: SILENT_LOG, naming: { rescanIntervalMs: 200 } });
+    try {
+      const port = [...d.servers().values()][0]!.address.port;
+      assert.equal((await send(port, { headers: { host: 'web' } })).status, 200);
+      assert.equal(d.metrics.flat()['rt/b/bindcache/client/size'], 1);
+      // A new dtab (a new router b) and a second server on a port in use: the reload fails.
+      await assert.rejects(d.reload(parseConfigText(yaml('/svc => /#/io.l5d.fs;/x => /y', `, {ip: 127.0.0.1, port: ${takenPort}}`), 'r.yaml')));
+      assert.equal(d.metrics.flat()['rt/b/bindcache/client/size'], 1);
+      assert.equal((await send(port, { headers: { host: 'web' } })).status, 200);
+    } finally {
+      await d.shutdown(0);
+      await new Promise((r) => taken.close(r));
+      await web.close();
+      disco.close();
+    }
   });
 });
 

@@ -112,7 +112,14 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
         if (c.scope !== undefined && reason !== 'set' && !this.#closing) this.#metrics?.removeScope(c.scope);
       },
     });
-    // linkerd's binding cache tiers: `path` (bindings by dtab and name) and `client`.
+  }
+
+  /**
+   * Exports linkerd's binding cache tiers, `path` (bindings by dtab and name) and `client`, as
+   * this router's: called once it serves, so a router built and dropped (a reload that failed)
+   * does not take them over from the one running.
+   */
+  exportCacheMetrics(): void {
     const m = this.#metrics;
     if (m !== undefined) {
       const scope = `rt/${this.label}/bindcache`;
