@@ -29,11 +29,13 @@
 //   npm run bench:admin -- --pages 10 --ws-seconds 20    pages open and seconds per ws window
 //   npm run bench:admin -- --profile DIR                 the daemon runs with --cpu-prof into DIR
 //   npm run bench:admin -- --label TEXT                  names what was measured (default: the commit)
+//   npm run bench:admin -- --control 25                  load part: also a phase with no scraping
+//                                                       while another process is busy 25 ms a second
 //
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -65,6 +67,7 @@ const { values: flags } = parseArgs({
     pages: { type: 'string', default: '10' },
     profile: { type: 'string' },
     label: { type: 'string' },
+    control: { type: 'string' },
   },
 });
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
@@ -186,6 +189,8 @@ async function scrapePart(pid: number, admin: number, proxy: number): Promise<Sc
 interface LoadRow {
   readonly round: number;
   readonly scraping: boolean;
+  /** A control phase: no scraping, but another process takes `--control` ms of CPU each second. */
+  readonly control?: boolean;
   readonly result: WrkResult;
   /** Daemon CPU, % of one core. */
   readonly cpuPercent: number;
@@ -215,21 +220,35 @@ function scrapeEverySecond(admin: number): { stop(): Promise<number[][]> } {
   };
 }
 
+/**
+ * Another process that keeps a core busy for `ms` each second, in two bursts (as two scrapes
+ * would): what the scrapes cost the machine, without dtabd doing anything.
+ */
+function burnEverySecond(ms: number): { stop(): void } {
+  const code = `setInterval(() => { const t = performance.now(); while (performance.now() - t < ${ms / 2}) {} }, 500);`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+  return { stop: () => void child.kill('SIGKILL') };
+}
+
 async function loadPart(pid: number, admin: number, proxy: number, script: string): Promise<LoadRow[]> {
   const base = { url: `http://127.0.0.1:${proxy}/`, host: 's0', connections: CONNECTIONS, script, rate: RATE };
   await wrk({ ...base, seconds: WARM_UP_S });
   const rows: LoadRow[] = [];
+  const controlMs = flags.control === undefined ? undefined : Number(flags.control);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const scraping of [false, true]) {
+    for (const phase of controlMs === undefined ? (['quiet', 'scraping'] as const) : (['quiet', 'scraping', 'control'] as const)) {
+      const scraping = phase === 'scraping';
+      const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
       const scraper = scraping ? scrapeEverySecond(admin) : undefined;
       const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });
       const cpuPercent = ((cpuMs(pid) - c0) / (performance.now() - t0)) * 100;
       noted(`load round ${round + 1} ${scraping ? 'scraping' : 'quiet'}`, other.end());
       const times = await scraper?.stop();
-      const row = { round, scraping, result, cpuPercent, scrapes: times?.map(stats) };
+      burner?.stop();
+      const row = { round, scraping, control: phase === 'control', result, cpuPercent, scrapes: times?.map(stats) };
       console.error(
-        `  round ${round + 1}, ${scraping ? 'scraping every 1 s' : 'no scraping'}: ${result.rate.toFixed(0)} req/s, p50 ${result.p50} µs, ` +
+        `  round ${round + 1}, ${scraping ? 'scraping every 1 s' : phase === 'control' ? `no scraping, another process busy ${controlMs} ms a second` : 'no scraping'}: ${result.rate.toFixed(0)} req/s, p50 ${result.p50} µs, ` +
           `p99 ${result.p99} µs, max ${result.maxUs} µs, CPU ${cpuPercent.toFixed(1)} %` +
           (row.scrapes ? `, scrapes ${row.scrapes.map((s) => `${ms1(s.median)}..${ms1(s.max)}`).join(' and ')} ms` : '') +
           (errorCount(result) > 0 ? `, errors ${JSON.stringify(result.errors)}` : ''),
@@ -308,11 +327,11 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
     for (const r of load) {
       const s = r.scrapes;
       out.push(
-        `| ${r.round + 1} | ${r.scraping ? 'every 1 s' : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
+        `| ${r.round + 1} | ${r.scraping ? 'every 1 s' : r.control ? `no; another process busy ${flags.control} ms/s` : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
           `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} |`,
       );
     }
-    const quiet = load.filter((r) => !r.scraping).map((r) => r.result.p99);
+    const quiet = load.filter((r) => !r.scraping && r.control !== true).map((r) => r.result.p99);
     const busy = load.filter((r) => r.scraping).map((r) => r.result.p99);
     // "Not raised": the scraping phases' mean p99 within 10 % of the slowest quiet phase's.
     const raised = mean(busy) > Math.max(...quiet) * 1.1;
