@@ -7,10 +7,12 @@ import type { MutableSnapshot } from './histogram.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
 /**
- * Metrics written between two turns of the event loop by the streaming exporters: a few tenths
- * of a millisecond of work, so a scrape of a large tree holds no request up for long.
+ * Metrics written between two turns of the event loop by the streaming exporters: a few
+ * hundredths of a millisecond of work. A request crosses several turns (its head read, the
+ * upstream written, the answer read and written back), each of which may wait for a slice;
+ * with 500 the p99 under scraping was about 1 ms higher, at the same CPU per scrape.
  */
-export const EXPORT_SLICE = 500;
+export const EXPORT_SLICE = 100;
 
 /** The chunks as one string, each given back to the pool. */
 export function textOf(chunks: Buffer[]): string {
