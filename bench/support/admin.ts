@@ -2,32 +2,15 @@
 // file per name, timed GETs on one kept-alive connection, requests spread over every name (from
 // node for the warm-up, from wrk under load), and dashboard pages held open on the WebSocket feed.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import WebSocket from 'ws';
+import { fsRouterConfig } from './launchers.ts';
 
-/** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address; the config around it. */
+/** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address, named by `Host`. */
 export function manyNamesConfig(tmp: string, names: number, port: number, adminPort: number, upstreamPort: number): string {
-  const disco = join(tmp, 'disco');
-  mkdirSync(disco, { recursive: true });
-  for (let i = 0; i < names; i++) writeFileSync(join(disco, `s${i}`), `127.0.0.1 ${upstreamPort}\n`);
-  const config = join(tmp, 'dtabd.yaml');
-  writeFileSync(
-    config,
-    `admin: {ip: 127.0.0.1, port: ${adminPort}}
-namers:
-- kind: io.l5d.fs
-  rootDir: ${disco}
-routers:
-- protocol: http
-  dtab: /svc => /#/io.l5d.fs
-  identifier: {kind: io.l5d.header.token, header: Host}
-  servers:
-  - port: ${port}
-`,
-  );
-  return config;
+  const files = Array.from({ length: names }, (_, i) => `s${i}`);
+  return fsRouterConfig(tmp, files, port, adminPort, upstreamPort, '  identifier: {kind: io.l5d.header.token, header: Host}\n');
 }
 
 export interface Got {

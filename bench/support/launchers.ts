@@ -85,9 +85,17 @@ const MODULES: Record<Modules, string> = {
 };
 
 export function dtabdConfig(tmp: string, port: number, adminPort: number, upstreamPort: number, modules: Modules = 'default'): string {
+  return fsRouterConfig(tmp, ['web'], port, adminPort, upstreamPort, MODULES[modules]);
+}
+
+/**
+ * A one-router config over an io.l5d.fs folder in `tmp` whose `files` each hold the upstream's
+ * address; `routerKeys` are YAML lines added to the router (two-space indent).
+ */
+export function fsRouterConfig(tmp: string, files: readonly string[], port: number, adminPort: number, upstreamPort: number, routerKeys = ''): string {
   const disco = join(tmp, 'disco');
   mkdirSync(disco, { recursive: true });
-  writeFileSync(join(disco, 'web'), `127.0.0.1 ${upstreamPort}\n`);
+  for (const f of files) writeFileSync(join(disco, f), `127.0.0.1 ${upstreamPort}\n`);
   const config = join(tmp, 'dtabd.yaml');
   writeFileSync(
     config,
@@ -98,7 +106,7 @@ namers:
 routers:
 - protocol: http
   dtab: /svc => /#/io.l5d.fs
-${MODULES[modules]}  servers:
+${routerKeys}  servers:
   - port: ${port}
 `,
   );

@@ -29,6 +29,8 @@ export class Feed {
   readonly #pages = new Map<WebSocket, Page>();
   #tick: NodeJS.Timeout | undefined;
   #ping: NodeJS.Timeout | undefined;
+  /** A push is being written (one at a time: a slow one is not stacked on by the next tick). */
+  #pushing = false;
   /** Snapshots sent (for tests and the benchmark). */
   pushes = 0;
 
@@ -81,10 +83,7 @@ export class Feed {
     return dashboardSnapshot(this.#hooks.metrics, this.#hooks.version, budgets);
   }
 
-  #pushing = false;
-
   async #push(): Promise<void> {
-    // One push at a time: a slow one is not stacked on by the next tick.
     if (this.#pushing) return;
     this.#pushing = true;
     try {
