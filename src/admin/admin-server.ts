@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { streamFlatJson, streamPrometheus, treeOfSliced } from '../metrics/index.ts';
+import { ExportThread, treeOfSliced } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
@@ -73,9 +73,12 @@ export class AdminServer {
   readonly server: Server;
   readonly feed: Feed;
   readonly #hooks: AdminHooks;
+  /** Writes the scrapes of a large tree off the event loop. */
+  readonly exporter: ExportThread;
 
   constructor(hooks: AdminHooks, feedIntervalMs = 1000) {
     this.#hooks = hooks;
+    this.exporter = new ExportThread(hooks.metrics, { minMetrics: hooks.exportThreadMinMetrics, onFailure: (e) => hooks.warn?.(`metrics export thread: ${e.message}; exporting on the event loop`) });
     this.feed = new Feed(hooks, feedIntervalMs);
     this.server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.#handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
@@ -149,7 +152,10 @@ export class AdminServer {
     }
     if (method !== 'GET') return sendText(res, 405, `${path} answers GET\n`, { allow: 'GET, HEAD' });
     const prom = hooks.prometheus();
-    if (path === prom.path) return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => streamPrometheus(hooks.metrics, prom.prefix, out));
+    if (path === prom.path) {
+      const ex = this.exporter;
+      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out), (c) => ex.release(c));
+    }
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
       if (f === undefined) return sendText(res, 404, `not found: ${path}\n`);
@@ -185,7 +191,8 @@ export class AdminServer {
         if (q !== undefined && q !== '' && (q.length > 1024 || !m.hasScope(q))) return sendJson(res, 404, { error: `No such subtree: ${q.length > 1024 ? `${q.slice(0, 64)}...` : q}` });
         if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? await treeOfSliced(m, q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
-        return sendStream(res, 200, 'application/json', (out) => streamFlatJson(m, q, out));
+        const ex = this.exporter;
+        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out), (c) => ex.release(c));
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);
@@ -260,6 +267,7 @@ export class AdminServer {
 
   close(): Promise<void> {
     this.feed.close();
+    this.exporter.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -58,4 +58,8 @@ export interface AdminHooks {
   readonly logLevel?: { get(): string; set(level: string): boolean } | undefined;
   /** Which paths answer whom (`admin.security`). */
   readonly security?: AdminSecurity;
+  /** Metrics from which scrapes are written in a thread of their own (THREAD_MIN_METRICS unless given). */
+  readonly exportThreadMinMetrics?: number | undefined;
+  /** Where the admin server reports trouble that does not stop it. */
+  warn?(message: string): void;
 }

@@ -30,16 +30,53 @@ export function sendBody(res: ServerResponse, status: number, type: string, body
 }
 
 /**
- * A body sent as `produce` makes it (chunked), each chunk written as it comes and given back
- * to the exporters' pool once written; a caller that has gone away gets nothing more written.
+ * A body sent as `produce` makes it (chunked). Chunks go out one write at a time, each given
+ * back (`release`) once written: a write of one 64 KiB chunk is short, where the megabytes a
+ * fast producer queues would go out as one long write that holds the event loop. A caller that
+ * has gone away gets nothing more written.
  */
-export async function sendStream(res: ServerResponse, status: number, type: string, produce: (out: (chunk: Buffer) => void) => Promise<void>): Promise<void> {
+export async function sendStream(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  produce: (out: (chunk: Buffer) => void) => Promise<void>,
+  release: (chunk: Buffer) => void = releaseChunk,
+): Promise<void> {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  await produce((c) => {
-    if (res.destroyed) releaseChunk(c);
-    else res.write(c, () => releaseChunk(c));
-  });
-  res.end();
+  const queue: Buffer[] = [];
+  let writing = false;
+  let produced = false;
+  const dropQueued = (): void => {
+    for (const c of queue.splice(0)) release(c);
+  };
+  const next = (): void => {
+    writing = false;
+    if (res.destroyed) return dropQueued();
+    const c = queue.shift();
+    if (c === undefined) {
+      if (produced) res.end();
+      return;
+    }
+    writing = true;
+    res.write(c, () => {
+      release(c);
+      next();
+    });
+  };
+  try {
+    await produce((c) => {
+      if (res.destroyed) return release(c);
+      queue.push(c);
+      if (!writing) next();
+    });
+  } catch {
+    // Part of the body is out: the client sees the connection cut, not a short document.
+    res.destroy();
+    dropQueued();
+    return;
+  }
+  produced = true;
+  if (!writing) next();
 }
 
 /** Text safe inside HTML. */

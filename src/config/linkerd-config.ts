@@ -49,7 +49,14 @@ export interface RouterConfig {
 }
 
 export interface LinkerdConfig {
-  readonly admin: { readonly ip: string; readonly port: number; readonly shutdownGraceMs: number; readonly security: AdminSecurityConfig };
+  readonly admin: {
+    readonly ip: string;
+    readonly port: number;
+    readonly shutdownGraceMs: number;
+    readonly security: AdminSecurityConfig;
+    /** dtabd's: metrics from which scrapes are written in a thread of their own (5,000). */
+    readonly exportThreadMinMetrics: number;
+  };
   readonly naming: SharedNaming;
   readonly routers: readonly RouterConfig[];
   readonly telemetry: TelemetryConfig;
@@ -84,6 +91,9 @@ const SERVER_LATER = ['tls', 'announce', 'serverSession', 'timeoutMs', 'label', 
 /** Socket options linkerd has that dtabd does not apply yet (TCP_NODELAY is always on). */
 const SOCKET_LATER = ['noDelay', 'reuseAddr', 'reusePort', 'writeTimeoutMs', 'keepAlive', 'backlog'];
 const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort'];
+
+/** Metrics from which the admin server writes scrapes in a thread of their own (src/metrics/export-thread.ts). */
+const DEFAULT_EXPORT_THREAD_MIN = 5000;
 
 /** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
 export function loadLinkerdConfig(file: ConfigFile, options: NamingOptions = {}): LinkerdConfig {
@@ -128,15 +138,18 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
 }
 
 function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {
-  if (raw === undefined || raw === null) return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, security: DEFAULT_ADMIN_SECURITY };
+  if (raw === undefined || raw === null) {
+    return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, security: DEFAULT_ADMIN_SECURITY, exportThreadMinMetrics: DEFAULT_EXPORT_THREAD_MIN };
+  }
   const admin = new ConfigReader(raw, 'admin');
   const ip = admin.optionalString('ip') ?? '127.0.0.1';
   const port = admin.optionalInteger('port', 0, 65535) ?? 9990;
   const shutdownGraceMs = admin.optionalInteger('shutdownGraceMs', 0, 2 ** 31 - 1) ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const security = readSecurity(admin.raw('security'), admin.keyAt('security'));
+  const exportThreadMinMetrics = admin.optionalInteger('exportThreadMinMetrics', 0, 2 ** 31 - 1) ?? DEFAULT_EXPORT_THREAD_MIN;
   notApplied.push(...admin.present(...ADMIN_LATER));
   admin.done();
-  return { ip, port, shutdownGraceMs, security };
+  return { ip, port, shutdownGraceMs, security, exportThreadMinMetrics };
 }
 
 /** The admin server's `security` block (read here; the admin server applies it). */

@@ -72,6 +72,8 @@ export class Daemon {
       prometheus: () => this.#config.telemetry.prometheus,
       logLevel: options.logLevel,
       security: config.admin.security,
+      exportThreadMinMetrics: config.admin.exportThreadMinMetrics,
+      warn: (message) => this.#log.warn(message),
     });
     this.#registerNamerStats();
   }

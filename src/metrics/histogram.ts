@@ -1,8 +1,10 @@
 // Latency histograms over a sliding window. linkerd snapshots its histograms every minute, so
 // the percentiles it exports describe the last minute; dtabd keeps the minute as six slices of
 // ten seconds and exports the sum of the live ones, so a value reaches the export at once and
-// leaves it a minute later. Recording is a bucket increment into typed arrays made at the
+// leaves it a minute later. Recording is a bucket increment into typed arrays taken at the
 // first value: nothing is allocated per request.
+
+import { type Block, blockSize } from './store.ts';
 
 /** Bucket bounds: 1, 2, ... 10, then about 10 % apart up to an hour (Finagle-like precision). */
 const BOUNDS: number[] = (() => {
@@ -46,26 +48,40 @@ export interface HistogramSnapshot {
 
 /**
  * The clock the histograms of one registry share: `epoch` moves on by one every slice, and
- * each histogram clears the slices that fell out of its window when it next sees it move.
+ * each histogram clears the slices that fell out of its window when it next records. The
+ * epoch lives in shared memory, so the export thread reads the same clock.
  */
 export class HistogramWindow {
-  epoch = 0;
   readonly slices: number;
   readonly sliceMs: number;
+  readonly #cell: Float64Array;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `windowMs` split in `slices`; `tick: false` leaves moving the clock to the caller (tests). */
-  constructor(windowMs = 60_000, slices = 6, tick = true) {
+  /**
+   * `windowMs` split in `slices`; `tick: false` leaves moving the clock to the caller (tests,
+   * and the export thread, which reads the clock of `memory`).
+   */
+  constructor(windowMs = 60_000, slices = 6, tick = true, memory = new SharedArrayBuffer(8)) {
     this.slices = slices;
     this.sliceMs = windowMs / slices;
+    this.#cell = new Float64Array(memory, 0, 1);
     if (tick) {
       this.#timer = setInterval(() => this.advance(), this.sliceMs);
       this.#timer.unref();
     }
   }
 
+  get epoch(): number {
+    return this.#cell[0]!;
+  }
+
+  /** Where the epoch is kept, for a thread that reads this clock. */
+  get memory(): SharedArrayBuffer {
+    return this.#cell.buffer as SharedArrayBuffer;
+  }
+
   advance(n = 1): void {
-    this.epoch += n;
+    this.#cell[0]! += n;
   }
 
   close(): void {
@@ -76,81 +92,147 @@ export class HistogramWindow {
 /** A process-wide clock for histograms made outside a registry. */
 let shared: HistogramWindow | undefined;
 
-// Per slice: count, sum, min, max.
+/** Buckets per slice (store.ts sizes blocks with it). */
+export const BUCKETS = NB;
+
+// A block's float64s, from its start: the epoch of its current slice, its stamp, then per
+// slice count, sum, min and max. Its uint32s: bucket counts slice after slice, then the live
+// slices' totals.
+const EPOCH = 0;
+const STAMP = 1;
+const SLICES = 2;
 const COUNT = 0;
 const SUM = 1;
 const MIN = 2;
 const MAX = 3;
 
-/** A distribution of non-negative values (latencies in ms, retries per request) over the window. */
+/** The slice epoch `e` is kept in (epochs before the first are never live, but may be asked). */
+function sliceOf(e: number, n: number): number {
+  return ((e % n) + n) % n;
+}
+
+/** The live slices' totals when some slices are out of the window but not cleared yet. */
+const SCRATCH = new Uint32Array(NB);
+
+/**
+ * A distribution of non-negative values (latencies in ms, retries per request) over the window.
+ * Its numbers are a block (store.ts) taken at the first value: in a registry's shared memory,
+ * or of its own outside one. Reading never changes the block, so another thread may read it.
+ */
 export class Histogram {
   readonly #window: HistogramWindow;
-  /** Bucket counts, slice after slice; made at the first value. */
-  #counts: Uint32Array | undefined;
-  /** The live slices' bucket counts added up, kept as values come and slices go. */
-  #total: Uint32Array | undefined;
-  #stats: Float64Array | undefined;
-  /** The epoch the current slice belongs to. */
-  #epoch: number;
-  /** Moves on with every value and every slice that leaves the window with values in it. */
-  #stamp = 0;
+  readonly #n: number;
+  #f: Float64Array | undefined;
+  #fo = 0;
+  #u: Uint32Array | undefined;
+  #uo = 0;
+  /** Where the block comes from at the first value (a registry's store); its own otherwise. */
+  #alloc: (() => Block) | undefined;
+  /** A reader's way to the block another thread takes. */
+  #find: (() => Block | undefined) | undefined;
 
-  constructor(window: HistogramWindow = (shared ??= new HistogramWindow())) {
+  constructor(window: HistogramWindow = (shared ??= new HistogramWindow()), alloc?: () => Block) {
     this.#window = window;
-    this.#epoch = window.epoch;
+    this.#n = window.slices;
+    this.#alloc = alloc;
+  }
+
+  /** A histogram that only reads the block `find` gives once another thread has taken it. */
+  static reading(window: HistogramWindow, find: () => Block | undefined): Histogram {
+    const h = new Histogram(window);
+    h.#find = find;
+    return h;
   }
 
   add(v: number): void {
     const x = v < 0 || Number.isNaN(v) ? 0 : v;
-    if (this.#counts === undefined) {
-      this.#counts = new Uint32Array(NB * this.#window.slices);
-      this.#total = new Uint32Array(NB);
-      this.#stats = new Float64Array(4 * this.#window.slices);
-      for (let s = 0; s < this.#window.slices; s++) this.#clear(s);
-      this.#epoch = this.#window.epoch;
-    } else if (this.#epoch !== this.#window.epoch) this.#catchUp();
-    this.#stamp++;
-    const slice = this.#epoch % this.#window.slices;
+    let f = this.#f;
+    if (f === undefined) f = this.#take();
+    const fo = this.#fo;
+    const now = this.#window.epoch;
+    if (f[fo + EPOCH] !== now) this.#catchUp(now);
+    f[fo + STAMP]!++;
+    const n = this.#n;
+    const slice = now % n;
     const b = bucketOf(x);
-    this.#counts[slice * NB + b]!++;
-    this.#total![b]!++;
-    const st = this.#stats!;
-    const o = slice * 4;
-    st[o + COUNT]!++;
-    st[o + SUM]! += x;
-    if (x < st[o + MIN]!) st[o + MIN] = x;
-    if (x > st[o + MAX]!) st[o + MAX] = x;
+    const u = this.#u!;
+    const uo = this.#uo;
+    u[uo + slice * NB + b]!++;
+    u[uo + n * NB + b]!++;
+    const o = fo + SLICES + slice * 4;
+    f[o + COUNT]!++;
+    f[o + SUM]! += x;
+    if (x < f[o + MIN]!) f[o + MIN] = x;
+    if (x > f[o + MAX]!) f[o + MAX] = x;
   }
 
-  #clear(slice: number): void {
-    const counts = this.#counts!;
-    const total = this.#total!;
-    const o = slice * NB;
-    if (this.#stats![slice * 4 + COUNT]! > 0) {
-      for (let b = 0; b < NB; b++) total[b]! -= counts[o + b]!;
-      this.#stamp++;
+  /** Takes a block and clears it. */
+  #take(): Float64Array {
+    const size = blockSize(this.#n, NB);
+    const b = this.#alloc?.() ?? { f: new Float64Array(size.f64), fo: 0, u: new Uint32Array(size.u32), uo: 0 };
+    this.#f = b.f;
+    this.#fo = b.fo;
+    this.#u = b.u;
+    this.#uo = b.uo;
+    b.u.fill(0, b.uo, b.uo + size.u32);
+    b.f[b.fo + STAMP] = 0;
+    for (let s = 0; s < this.#n; s++) this.#clearStats(s);
+    b.f[b.fo + EPOCH] = this.#window.epoch;
+    return b.f;
+  }
+
+  #clearStats(slice: number): void {
+    const o = this.#fo + SLICES + slice * 4;
+    const f = this.#f!;
+    f[o + COUNT] = 0;
+    f[o + SUM] = 0;
+    f[o + MIN] = Infinity;
+    f[o + MAX] = 0;
+  }
+
+  /** Clears the slices the clock has moved past since this histogram last recorded. */
+  #catchUp(now: number): void {
+    const n = this.#n;
+    const f = this.#f!;
+    const u = this.#u!;
+    const last = f[this.#fo + EPOCH]!;
+    const gone = Math.min(n, now - last);
+    for (let i = 1; i <= gone; i++) {
+      const slice = (last + i) % n;
+      const o = this.#uo + slice * NB;
+      if (f[this.#fo + SLICES + slice * 4 + COUNT]! > 0) {
+        const t = this.#uo + n * NB;
+        for (let b = 0; b < NB; b++) u[t + b]! -= u[o + b]!;
+        f[this.#fo + STAMP]!++;
+      }
+      u.fill(0, o, o + NB);
+      this.#clearStats(slice);
     }
-    counts.fill(0, o, o + NB);
-    const so = slice * 4;
-    const st = this.#stats!;
-    st[so + COUNT] = 0;
-    st[so + SUM] = 0;
-    st[so + MIN] = Infinity;
-    st[so + MAX] = 0;
+    f[this.#fo + EPOCH] = now;
   }
 
-  /** Clears the slices the clock has moved past since this histogram last looked. */
-  #catchUp(): void {
-    const n = this.#window.slices;
-    const gone = Math.min(n, this.#window.epoch - this.#epoch);
-    for (let i = 1; i <= gone; i++) this.#clear((this.#epoch + i) % n);
-    this.#epoch = this.#window.epoch;
+  /** Whether there is a block to read (a reader looks for the one another thread took). */
+  #readable(): boolean {
+    if (this.#f !== undefined) return true;
+    const b = this.#find?.();
+    if (b === undefined) return false;
+    this.#f = b.f;
+    this.#fo = b.fo;
+    this.#u = b.u;
+    this.#uo = b.uo;
+    return true;
+  }
+
+  /** Slices that left the window since the last value, not cleared yet (0 to n). */
+  #gone(): number {
+    const g = this.#window.epoch - this.#f![this.#fo + EPOCH]!;
+    return g <= 0 ? 0 : Math.min(this.#n, g);
   }
 
   /** Changes when the snapshot may have: an exporter that kept the last one's text can reuse it. */
   get stamp(): number {
-    if (this.#counts !== undefined && this.#epoch !== this.#window.epoch) this.#catchUp();
-    return this.#stamp;
+    if (!this.#readable()) return 0;
+    return this.#f![this.#fo + STAMP]! * (this.#n + 1) + this.#gone();
   }
 
   /** Observations in the window. */
@@ -158,25 +240,42 @@ export class Histogram {
     return this.snapshot().count;
   }
 
+  /**
+   * The live slices' bucket totals: the kept ones when no slice has left the window since the
+   * last value, else added up again (into a scratch array: the block stays as it is).
+   */
+  #totals(gone: number): { t: Uint32Array; to: number } {
+    const n = this.#n;
+    if (gone === 0) return { t: this.#u!, to: this.#uo + n * NB };
+    SCRATCH.fill(0);
+    const last = this.#f![this.#fo + EPOCH]!;
+    for (let k = 0; k < n - gone; k++) {
+      const o = this.#uo + sliceOf(last - k, n) * NB;
+      for (let b = 0; b < NB; b++) SCRATCH[b]! += this.#u![o + b]!;
+    }
+    return { t: SCRATCH, to: 0 };
+  }
+
   /** The window's statistics, in `into` when given (an exporter's one object, reused). */
   snapshot(into?: MutableSnapshot): HistogramSnapshot {
-    const total = this.#total;
-    const st = this.#stats;
-    if (total === undefined || st === undefined) return empty(into);
-    if (this.#epoch !== this.#window.epoch) this.#catchUp();
-    const n = this.#window.slices;
+    if (!this.#readable()) return empty(into);
+    const f = this.#f!;
+    const n = this.#n;
+    const gone = this.#gone();
+    const last = f[this.#fo + EPOCH]!;
     let count = 0;
     let sum = 0;
     let min = Infinity;
     let max = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 4;
-      count += st[o + COUNT]!;
-      sum += st[o + SUM]!;
-      if (st[o + MIN]! < min) min = st[o + MIN]!;
-      if (st[o + MAX]! > max) max = st[o + MAX]!;
+    for (let k = 0; k < n - gone; k++) {
+      const o = this.#fo + SLICES + sliceOf(last - k, n) * 4;
+      count += f[o + COUNT]!;
+      sum += f[o + SUM]!;
+      if (f[o + MIN]! < min) min = f[o + MIN]!;
+      if (f[o + MAX]! > max) max = f[o + MAX]!;
     }
     if (count === 0) return empty(into);
+    const { t, to } = this.#totals(gone);
     // One pass over the buckets for every quantile, in increasing order.
     const out = QUANTILE_OUT;
     out.fill(max);
@@ -184,7 +283,7 @@ export class Histogram {
     let rank = Math.ceil(QUANTILES[0]! * count);
     let seen = 0;
     for (let b = 0; b < NB && qi < QUANTILES.length; b++) {
-      seen += total[b]!;
+      seen += t[to + b]!;
       while (qi < QUANTILES.length && seen >= rank) {
         out[qi] = Math.min(BOUNDS[b]!, max);
         qi++;
@@ -210,14 +309,29 @@ export class Histogram {
   quantile(q: number): number {
     const s = this.snapshot();
     if (s.count === 0) return 0;
-    const total = this.#total!;
+    const { t, to } = this.#totals(this.#gone());
     const rank = Math.ceil(q * s.count);
     let seen = 0;
     for (let b = 0; b < NB; b++) {
-      seen += total[b]!;
+      seen += t[to + b]!;
       if (seen >= rank) return Math.min(BOUNDS[b]!, s.max);
     }
     return s.max;
+  }
+
+  /**
+   * Moves the numbers out of the registry's memory into the histogram's own: the registry
+   * gives the block to another metric, and a holder that records late changes only this one.
+   */
+  detach(): void {
+    this.#alloc = undefined;
+    this.#find = undefined;
+    if (this.#f === undefined) return;
+    const size = blockSize(this.#n, NB);
+    this.#f = this.#f.slice(this.#fo, this.#fo + size.f64);
+    this.#u = this.#u!.slice(this.#uo, this.#uo + size.u32);
+    this.#fo = 0;
+    this.#uo = 0;
   }
 }
 

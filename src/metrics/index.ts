@@ -5,3 +5,5 @@ export { prometheusName, prometheusText, streamPrometheus } from './prometheus.t
 export { flatJson, SNAP, streamFlatJson, treeOf, treeOfSliced } from './json.ts';
 export { processMetrics } from './process.ts';
 export { releaseChunk } from './bytes.ts';
+export { ExportThread, THREAD_MIN_METRICS } from './export-thread.ts';
+export type { ExportThreadOptions } from './export-thread.ts';

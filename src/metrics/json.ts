@@ -114,9 +114,19 @@ export function flatJson(registry: MetricsRegistry, under?: string): string {
   return textOf(sink.finish());
 }
 
+/** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
+export function writeFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): void {
+  const ms = registry.under(under);
+  const sink = new ByteSink(out);
+  sink.byte(OPEN);
+  writeFlat(sink, ms, 0, ms.length);
+  sink.byte(CLOSE);
+  sink.finish();
+}
+
 /**
- * The same as UTF-8 chunks handed to `out` as they fill, a slice of metrics at a time with the
- * event loop let go in between, so routing goes on during a scrape.
+ * The same, a slice of metrics at a time with the event loop let go in between, so routing
+ * goes on during a scrape (when the export thread does not write it).
  */
 export async function streamFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.under(under);

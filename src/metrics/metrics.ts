@@ -4,21 +4,19 @@
 // The admin server reads the tree; dropping a scope (an idle client) drops its metrics.
 // The registry holds at most `maxMetrics` names: past it, new metrics still count but are not
 // exported, and `process/metrics/dropped` says how many were refused, so a flood of distinct
-// names cannot grow it without bound.
+// names cannot grow it without bound. The numbers live in a store of shared memory
+// (store.ts), so a thread of their own writes the scrapes of a large tree (export-thread.ts):
+// the registry hands it each name that comes or goes (changes.ts).
 
-import { Histogram, HistogramWindow } from './histogram.ts';
+import { BUCKETS, Histogram, HistogramWindow } from './histogram.ts';
 import { flatJson, treeOf } from './json.ts';
+import { type Change, CHANGES_HELD } from './changes.ts';
+import { Counter } from './counter.ts';
+import { MetricStore } from './store.ts';
 
+export { Counter } from './counter.ts';
 export { Histogram, HistogramWindow } from './histogram.ts';
 export type { HistogramSnapshot } from './histogram.ts';
-
-/** A monotonically increasing count. */
-export class Counter {
-  value = 0;
-  incr(n = 1): void {
-    this.value += n;
-  }
-}
 
 /** `s` without trailing slashes (a loop: a regular expression here is quadratic on `///...x`). */
 function trimSlashes(s: string): string {
@@ -43,6 +41,8 @@ export interface ExportCache {
 export type Metric = ({ kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram }) & {
   readonly name: string;
   readonly cache: ExportCache;
+  /** Its value's slot in the store (a histogram's: the slot naming its block). */
+  readonly slot: number;
 };
 
 export interface RegistryOptions {
@@ -50,6 +50,11 @@ export interface RegistryOptions {
   readonly window?: HistogramWindow;
   /** Most metric names kept (100,000 unless given). */
   readonly maxMetrics?: number;
+  /**
+   * A copy read in another thread: metrics come from changes.ts's applyChanges, over the
+   * memory the registry it copies made, and the registry has no metrics of its own.
+   */
+  readonly copy?: boolean;
 }
 
 /** The whole tree, by full name (`rt/http/client/#/io.l5d.fs/web/requests`). */
@@ -67,12 +72,92 @@ export class MetricsRegistry {
   dropped = 0;
   /** Moves on whenever a name comes or goes: readers that keep handles look again. */
   version = 0;
+  /** Where the numbers are, shared with the export thread. */
+  readonly store: MetricStore;
+  readonly #gauges = new Set<Metric & { kind: 'gauge' }>();
+  /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */
+  #follower: ((changes: Change[]) => void) | undefined;
+  #changes: Change[] = [];
 
   constructor(options: RegistryOptions = {}) {
     this.window = options.window ?? new HistogramWindow();
     this.#max = options.maxMetrics ?? 100_000;
+    this.store = new MetricStore(this.window.slices, BUCKETS);
+    this.store.onPage = (page) => this.#changed({ op: 'page', page });
+    if (options.copy === true) return;
     this.gauge('process/metrics/count', () => this.#metrics.size);
     this.gauge('process/metrics/dropped', () => this.dropped);
+  }
+
+  /**
+   * Hands `to` the whole registry as changes now, and every change from then on, in order: in
+   * batches when {@link handOn} is called (before each export) or when many have come.
+   */
+  follow(to: (changes: Change[]) => void): void {
+    this.#follower = to;
+    const all: Change[] = this.store.pages().map((page) => ({ op: 'page', page }));
+    for (const [scope, l] of this.#scopes) all.push({ op: 'label', scope, kind: l.kind, id: l.id });
+    for (const m of this.#metrics.values()) all.push({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
+    this.#changes = [];
+    to(all);
+  }
+
+  /** Stops handing changes on. */
+  unfollow(): void {
+    this.#follower = undefined;
+    this.#changes = [];
+  }
+
+  /** Hands the changes held on to the follower. */
+  handOn(): void {
+    if (this.#follower === undefined || this.#changes.length === 0) return;
+    const batch = this.#changes;
+    this.#changes = [];
+    this.#follower(batch);
+  }
+
+  #changed(c: Change): void {
+    if (this.#follower === undefined) return;
+    this.#changes.push(c);
+    if (this.#changes.length >= CHANGES_HELD) this.handOn();
+  }
+
+  /**
+   * Writes each gauge's value to its slot, for a reader in another thread, `slice` gauges at a
+   * time with the event loop let go in between (thousands of gauges take milliseconds).
+   */
+  async publishGauges(slice: number, pause: () => Promise<void>): Promise<void> {
+    const store = this.store;
+    const all = [...this.#gauges];
+    for (let i = 0; i < all.length; i += slice) {
+      if (i > 0) await pause();
+      const end = Math.min(all.length, i + slice);
+      // A gauge removed meanwhile has its slot freed: it is not written.
+      for (let j = i; j < end; j++) if (this.#gauges.has(all[j]!)) store.write(all[j]!.slot, all[j]!.read());
+    }
+  }
+
+  /**
+   * Puts `m` in the tree as it is: a copy's metric over memory another registry made
+   * (changes.ts). Whatever had its name leaves, its memory untouched.
+   */
+  adopt(m: Metric): void {
+    this.#ordered = undefined;
+    this.version++;
+    this.#metrics.set(m.name, m);
+  }
+
+  /** Takes `name` out of the tree, its memory untouched (a copy's way to follow a drop). */
+  drop(name: string): void {
+    if (this.#metrics.delete(name)) this.#stale = true;
+    this.version++;
+  }
+
+  /** Says that `scope` names no server, service or client any more. */
+  unlabelScope(scope: string): void {
+    this.#scopes.delete(scope);
+    this.version++;
+    this.#changed({ op: 'unlabel', scope });
   }
 
   /** Stops the histograms' clock. */
@@ -84,44 +169,80 @@ export class MetricsRegistry {
   labelScope(scope: string, kind: string, id: string): void {
     this.#scopes.set(scope, { kind, id });
     this.version++;
+    this.#changed({ op: 'label', scope, kind, id });
   }
 
   scopes(): ReadonlyMap<string, { kind: string; id: string }> {
     return this.#scopes;
   }
 
-  /** Adds `m` when there is room; false (and counted) when there is none. */
-  #add(m: Metric): boolean {
-    if (!this.#metrics.has(m.name) && this.#metrics.size >= this.#max) {
+  /** Whether there is room for `name`; false (and counted) when there is none. */
+  #room(name: string): boolean {
+    if (!this.#metrics.has(name) && this.#metrics.size >= this.#max) {
       this.dropped++;
       return false;
     }
+    return true;
+  }
+
+  #add(m: Metric): void {
     // A new name, or a new metric under an old one (a gauge of a client made again): the
-    // sorted array must hold this one.
+    // sorted array must hold this one, and the old one's memory is freed.
+    const old = this.#metrics.get(m.name);
+    if (old !== undefined) this.#release(old);
     this.#ordered = undefined;
     this.version++;
     this.#metrics.set(m.name, m);
-    return true;
+    if (m.kind === 'gauge') this.#gauges.add(m);
+    this.#changed({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
+  }
+
+  /**
+   * Frees a metric's memory once it has left the tree. A counter or histogram still held (a
+   * request finishing on a pruned client) keeps counting, in memory of its own.
+   */
+  #release(m: Metric): void {
+    const store = this.store;
+    if (m.kind === 'counter') m.metric.detach();
+    else if (m.kind === 'histogram') {
+      m.metric.detach();
+      const handle = store.read(m.slot);
+      if (handle > 0) store.releaseBlock(handle - 1);
+    } else this.#gauges.delete(m);
+    store.release(m.slot);
+    this.#changed({ op: 'drop', name: m.name });
   }
 
   counter(name: string): Counter {
     const m = this.#metrics.get(name);
     if (m?.kind === 'counter') return m.metric;
-    const c = new Counter();
-    this.#add({ kind: 'counter', metric: c, name, cache: {} });
+    // Past the bound a counter still counts, but in memory of its own.
+    if (!this.#room(name)) return new Counter();
+    const slot = this.store.slot();
+    const c = new Counter(this.store.scalarPage(slot)!, MetricStore.indexOf(slot));
+    this.#add({ kind: 'counter', metric: c, name, cache: {}, slot });
     return c;
   }
 
   histogram(name: string): Histogram {
     const m = this.#metrics.get(name);
     if (m?.kind === 'histogram') return m.metric;
-    const h = new Histogram(this.window);
-    this.#add({ kind: 'histogram', metric: h, name, cache: {} });
+    if (!this.#room(name)) return new Histogram(this.window);
+    const store = this.store;
+    const slot = store.slot();
+    // The block is taken at the first value, and its id written to the slot for readers.
+    const h = new Histogram(this.window, () => {
+      const id = store.block();
+      store.write(slot, id + 1);
+      return store.blockAt(id)!;
+    });
+    this.#add({ kind: 'histogram', metric: h, name, cache: {}, slot });
     return h;
   }
 
   gauge(name: string, read: () => number): void {
-    this.#add({ kind: 'gauge', read, name, cache: {} });
+    if (!this.#room(name)) return;
+    this.#add({ kind: 'gauge', read, name, cache: {}, slot: this.store.slot() });
   }
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */
@@ -141,12 +262,22 @@ export class MetricsRegistry {
       const m = ordered[i]!;
       if (!others.some((o) => m.name.startsWith(`${o}/`)) && this.#metrics.get(m.name) === m) {
         this.#metrics.delete(m.name);
+        this.#release(m);
         this.#stale = true;
       }
     }
-    if (this.#metrics.delete(base)) this.#stale = true;
+    const own = this.#metrics.get(base);
+    if (own !== undefined) {
+      this.#metrics.delete(base);
+      this.#release(own);
+      this.#stale = true;
+    }
     this.version++;
-    for (const s of [...this.#scopes.keys()]) if (s === base || (s.startsWith(prefix) && !others.some((o) => s === o || s.startsWith(`${o}/`)))) this.#scopes.delete(s);
+    for (const s of [...this.#scopes.keys()]) {
+      if (s === base || (s.startsWith(prefix) && !others.some((o) => s === o || s.startsWith(`${o}/`)))) {
+        this.unlabelScope(s);
+      }
+    }
   }
 
   /** Whether labelled scope `s` lies inside `base` (its parents, scope by scope, lead to it). */

@@ -102,9 +102,17 @@ export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   return textOf(sink.finish());
 }
 
+/** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
+export function writePrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): void {
+  const ms = registry.ordered();
+  const sink = new ByteSink(out);
+  writeProm(sink, registry, ms, 0, ms.length, prefix);
+  sink.finish();
+}
+
 /**
- * The same as UTF-8 chunks handed to `out` as they fill, a slice of metrics at a time with the
- * event loop let go in between, so routing goes on during a scrape.
+ * The same, a slice of metrics at a time with the event loop let go in between, so routing
+ * goes on during a scrape (when the export thread does not write it).
  */
 export async function streamPrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.ordered();

@@ -66,6 +66,7 @@ describe('Prometheus text through the reference parser', () => {
   const prom = async (): Promise<string> => {
     const r = await send(d.adminPort, { path: '/admin/metrics/prometheus' });
     assert.equal(r.status, 200);
+    assert.ok(d.daemon.admin.exporter.threaded && d.daemon.admin.exporter.failure === undefined);
     return r.body;
   };
 
@@ -73,7 +74,9 @@ describe('Prometheus text through the reference parser', () => {
     web = await upstream('web');
     for (const f of ['web', 'web-2', 'api.v1', 'we"b', 'we\\b']) writeFileSync(join(disco.dir, f), `127.0.0.1 ${web.port}\n`);
     writeFileSync(join(disco.sub('prod'), 'api'), `127.0.0.1 ${web.port}\n`);
-    d = await startDaemon(`admin: {ip: 127.0.0.1, port: 0}
+    // Scrapes of this daemon are written by the export thread (another below writes its own on
+    // the event loop), so the reference parser reads the thread's text.
+    d = await startDaemon(`admin: {ip: 127.0.0.1, port: 0, exportThreadMinMetrics: 0}
 namers:
 - kind: io.l5d.fs
   rootDir: ${disco.dir}

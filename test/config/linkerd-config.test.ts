@@ -25,7 +25,7 @@ function refusal(text: string): string {
 describe('linkerd config', () => {
   test("linkerd's defaults: admin 127.0.0.1:9990, servers on loopback port 4140, label = protocol, /svc, 10 s binding", () => {
     const c = load('routers:\n- protocol: http\n  servers:\n  - {}\n');
-    assert.deepEqual({ ...c.admin, security: undefined }, { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000, security: undefined });
+    assert.deepEqual({ ...c.admin, security: undefined }, { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000, security: undefined, exportThreadMinMetrics: 5000 });
     assert.equal(c.admin.security.controlLoopbackOnly, true);
     const r = c.routers[0]!;
     assert.equal(r.label, 'http');
@@ -37,6 +37,12 @@ describe('linkerd config', () => {
       [['127.0.0.1', 4140, false, 1000, 10_000, 60_000]],
     );
     assert.equal(r.interpreter.kind, 'default');
+  });
+
+  test('admin.exportThreadMinMetrics: a count of metrics, 0 for always; anything else is refused where it stands', () => {
+    assert.equal(load('admin: {exportThreadMinMetrics: 0}\nrouters:\n- protocol: http\n  servers:\n  - {}\n').admin.exportThreadMinMetrics, 0);
+    assert.equal(load('admin: {exportThreadMinMetrics: 20000}\nrouters:\n- protocol: http\n  servers:\n  - {}\n').admin.exportThreadMinMetrics, 20_000);
+    for (const bad of ['-1', '1.5', 'lots', '[1]']) assert.match(refusal(`admin: {exportThreadMinMetrics: ${bad}}\nrouters:\n- protocol: http\n  servers:\n  - {}\n`), /exportThreadMinMetrics/);
   });
 
   test('socketOptions.readTimeoutMs sets the idle timeout; the other socket options are listed', () => {

@@ -1,0 +1,196 @@
+// Scrapes of a large tree written off the event loop. The registry's numbers live in shared
+// memory (store.ts); a worker thread (export-worker.ts) keeps a copy of the names, told of each
+// metric that comes or goes, and writes the export text while the event loop goes on routing.
+// The main thread only writes the gauges' values (they are functions of its objects), hands on
+// the changes, and sends the chunks the thread fills. A small tree is written on the main
+// thread, a slice at a time, as is every export when the thread cannot run: the thread costs
+// about 20 MB, worth it only when a scrape would take the event loop for milliseconds.
+
+import { Worker } from 'node:worker_threads';
+import { releaseChunk } from './bytes.ts';
+import { streamFlatJson, yieldToLoop } from './json.ts';
+import type { Change } from './changes.ts';
+import type { MetricsRegistry } from './metrics.ts';
+import { streamPrometheus } from './prometheus.ts';
+
+/** What the thread is started with. */
+export interface ThreadSetup {
+  readonly clock: SharedArrayBuffer;
+  readonly windowMs: number;
+  readonly slices: number;
+}
+
+export type ToThread =
+  | { readonly type: 'changes'; readonly changes: Change[] }
+  | { readonly type: 'chunks'; readonly buffers: ArrayBuffer[] }
+  | { readonly type: 'export'; readonly id: number; readonly format: 'json'; readonly under: string | undefined }
+  | { readonly type: 'export'; readonly id: number; readonly format: 'prometheus'; readonly prefix: string };
+
+export type FromThread =
+  | { readonly type: 'chunk'; readonly id: number; readonly buffer: ArrayBuffer; readonly length: number }
+  | { readonly type: 'done'; readonly id: number; readonly error?: string };
+
+/** Gauges read between two turns of the event loop (a few hundredths of a millisecond each). */
+const GAUGE_SLICE = 250;
+
+/** Metrics from which a scrape is written in the thread (below, a scrape takes about a millisecond). */
+export const THREAD_MIN_METRICS = 5000;
+
+type Out = (chunk: Buffer) => void;
+
+interface Pending {
+  readonly out: Out;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+export interface ExportThreadOptions {
+  /** Metrics from which the thread writes the scrapes ({@link THREAD_MIN_METRICS} unless given; 0: always). */
+  readonly minMetrics?: number;
+  /** Told when the thread fails; exports go on, on the main thread. */
+  readonly onFailure?: (error: Error) => void;
+  /** The thread's module (export-worker next to this file unless given; tests give a broken one). */
+  readonly workerFile?: URL;
+}
+
+export class ExportThread {
+  readonly #registry: MetricsRegistry;
+  readonly #min: number;
+  readonly #onFailure: ((error: Error) => void) | undefined;
+  readonly #file: URL;
+  #worker: Worker | undefined;
+  /** Why the thread stopped, once it has: exports are written on the main thread from then on. */
+  failure: Error | undefined;
+  #closed = false;
+  #next = 1;
+  readonly #pending = new Map<number, Pending>();
+  /** Chunks sent, to go back to the thread together. */
+  #returned: ArrayBuffer[] = [];
+  #returning = false;
+
+  constructor(registry: MetricsRegistry, options: ExportThreadOptions = {}) {
+    this.#registry = registry;
+    this.#min = options.minMetrics ?? THREAD_MIN_METRICS;
+    this.#onFailure = options.onFailure;
+    // The thread runs from the files this one runs from (TypeScript in a checkout, JavaScript built).
+    this.#file = options.workerFile ?? new URL(import.meta.url.endsWith('.ts') ? './export-worker.ts' : './export-worker.js', import.meta.url);
+  }
+
+  /** Whether the thread writes the scrapes now. */
+  get threaded(): boolean {
+    return !this.#closed && this.failure === undefined && (this.#worker !== undefined || this.#registry.size >= this.#min);
+  }
+
+  /** `/admin/metrics.json`'s flat form, under `under`, as chunks given to `out`. */
+  json(under: string | undefined, out: Out): Promise<void> {
+    if (!this.threaded) return streamFlatJson(this.#registry, under, out);
+    return this.#export({ type: 'export', id: this.#next++, format: 'json', under }, out);
+  }
+
+  /** The Prometheus text, each name prefixed by `prefix`, as chunks given to `out`. */
+  prometheus(prefix: string, out: Out): Promise<void> {
+    if (!this.threaded) return streamPrometheus(this.#registry, prefix, out);
+    return this.#export({ type: 'export', id: this.#next++, format: 'prometheus', prefix }, out);
+  }
+
+  /** Gives a chunk back once it has been sent: to the thread that filled it, or to the pool. */
+  release(chunk: Buffer): void {
+    const ab = chunk.buffer;
+    if (!(ab instanceof ArrayBuffer) || !THREAD_CHUNKS.has(ab)) return releaseChunk(chunk);
+    THREAD_CHUNKS.delete(ab);
+    if (this.#worker === undefined) return;
+    this.#returned.push(ab);
+    // Back in one message per turn of the event loop.
+    if (this.#returning) return;
+    this.#returning = true;
+    setImmediate(() => {
+      this.#returning = false;
+      const buffers = this.#returned;
+      this.#returned = [];
+      if (this.#worker !== undefined && buffers.length > 0) this.#post({ type: 'chunks', buffers }, buffers);
+    });
+  }
+
+  async #export(m: ToThread & { type: 'export' }, out: Out): Promise<void> {
+    const main = () => (m.format === 'json' ? streamFlatJson(this.#registry, m.under, out) : streamPrometheus(this.#registry, m.prefix, out));
+    if ((this.#worker ?? this.#start()) === undefined) return main();
+    await this.#registry.publishGauges(GAUGE_SLICE, yieldToLoop);
+    // The thread may have failed meanwhile.
+    if (this.#worker === undefined) return main();
+    this.#registry.handOn();
+    // Nothing freed from now is used again until the thread has written this one.
+    this.#registry.store.hold();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(m.id, { out, resolve, reject });
+      this.#post(m);
+    });
+  }
+
+  #post(m: ToThread, transfer?: ArrayBuffer[]): void {
+    this.#worker?.postMessage(m, transfer);
+  }
+
+  #start(): Worker | undefined {
+    const registry = this.#registry;
+    const window = registry.window;
+    let worker: Worker;
+    try {
+      const setup: ThreadSetup = { clock: window.memory, windowMs: window.sliceMs * window.slices, slices: window.slices };
+      worker = new Worker(this.#file, { workerData: setup, name: 'dtabd metrics export' });
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      return undefined;
+    }
+    worker.unref();
+    worker.on('message', (m: FromThread) => this.#message(m));
+    worker.on('error', (e) => this.#fail(e));
+    worker.on('exit', (code) => {
+      if (!this.#closed) this.#fail(new Error(`the metrics export thread exited (code ${code})`));
+    });
+    this.#worker = worker;
+    registry.follow((changes) => this.#post({ type: 'changes', changes }));
+    return worker;
+  }
+
+  #message(m: FromThread): void {
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    if (m.type === 'chunk') {
+      THREAD_CHUNKS.add(m.buffer);
+      p.out(Buffer.from(m.buffer, 0, m.length));
+      return;
+    }
+    this.#pending.delete(m.id);
+    this.#registry.store.unhold();
+    if (m.error === undefined) p.resolve();
+    else p.reject(new Error(`metrics export: ${m.error}`));
+  }
+
+  #fail(e: Error): void {
+    if (this.failure !== undefined || this.#closed) return;
+    this.failure = e;
+    this.#stop(e);
+    this.#onFailure?.(e);
+  }
+
+  #stop(e: Error): void {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#registry.unfollow();
+    for (const p of this.#pending.values()) {
+      this.#registry.store.unhold();
+      p.reject(e);
+    }
+    this.#pending.clear();
+    void worker?.terminate();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stop(new Error('the metrics export thread was closed'));
+  }
+}
+
+/** Buffers that came from an export thread, to go back to it once sent. */
+const THREAD_CHUNKS = new WeakSet<ArrayBuffer>();

@@ -1,0 +1,69 @@
+// The export thread: a copy of the registry's names over the same shared memory, kept up to
+// date by the changes the registry hands on, writes `/admin/metrics.json` and the Prometheus
+// text here, off the event loop that routes requests. Each 64 KiB chunk is moved to the main
+// thread as it fills, and comes back to be filled again once it has been sent.
+
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { releaseChunk } from './bytes.ts';
+import { applyChanges } from './changes.ts';
+import type { FromThread, ThreadSetup, ToThread } from './export-thread.ts';
+import { HistogramWindow } from './histogram.ts';
+import { writeFlatJson } from './json.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { writePrometheus } from './prometheus.ts';
+
+/**
+ * This thread at the lowest scheduling priority (Linux, where `/proc/thread-self` names the
+ * thread): when the cores are busy, the event loop that routes requests runs first, and a
+ * scrape waits instead.
+ */
+function yieldToRouting(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // Elsewhere the thread keeps the process's priority.
+  }
+}
+
+yieldToRouting();
+const port = parentPort!;
+const setup = workerData as ThreadSetup;
+const window = new HistogramWindow(setup.windowMs, setup.slices, false, setup.clock);
+const registry = new MetricsRegistry({ window, copy: true, maxMetrics: Number.POSITIVE_INFINITY });
+
+function send(m: FromThread, transfer?: ArrayBuffer[]): void {
+  port.postMessage(m, transfer);
+}
+
+port.on('message', (m: ToThread) => {
+  switch (m.type) {
+    case 'changes':
+      applyChanges(registry, m.changes);
+      return;
+    case 'chunks':
+      for (const b of m.buffers) releaseChunk(Buffer.from(b));
+      return;
+    case 'export': {
+      const out = (chunk: Buffer): void => {
+        const ab = chunk.buffer as ArrayBuffer;
+        // A chunk is a whole buffer from its start: it moves to the main thread without a copy.
+        if (chunk.byteOffset === 0 && ab.byteLength >= chunk.length) send({ type: 'chunk', id: m.id, buffer: ab, length: chunk.length }, [ab]);
+        else {
+          const copy = new Uint8Array(chunk);
+          send({ type: 'chunk', id: m.id, buffer: copy.buffer, length: copy.length }, [copy.buffer]);
+        }
+      };
+      try {
+        if (m.format === 'json') writeFlatJson(registry, m.under, out);
+        else writePrometheus(registry, m.prefix, out);
+        send({ type: 'done', id: m.id });
+      } catch (e) {
+        send({ type: 'done', id: m.id, error: e instanceof Error ? e.message : String(e) });
+      }
+      return;
+    }
+  }
+});

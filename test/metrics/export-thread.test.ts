@@ -1,0 +1,209 @@
+// Scrapes written by the export thread: byte for byte what the event loop writes, as metrics
+// come and go, as slices leave the window, with late records on pruned handles, with exports
+// at once, and when the thread cannot run.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
+import { ExportThread, flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats } from '../../src/metrics/index.ts';
+import { MetricStore } from '../../src/metrics/store.ts';
+
+function registry(): MetricsRegistry {
+  return new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+}
+
+/** Clients with stats, a gauge and awkward ids. */
+function fill(r: MetricsRegistry, n: number, from = 0): void {
+  for (let i = from; i < from + n; i++) {
+    const id = i % 7 === 0 ? `#/io.l5d.fs/we"b\\${i}` : i % 11 === 0 ? `#/io.l5d.fs/__proto__/${i}` : `#/io.l5d.fs/s${i}`;
+    const scope = `rt/http/client/${id}`;
+    r.labelScope(scope, 'client', id);
+    const s = new RequestStats(r, scope);
+    for (let k = 0; k < i % 5; k++) s.record(k % 2 === 0, i + k);
+    r.gauge(`${scope}/loadbalancer/size`, () => i * 3);
+  }
+}
+
+/** What `ex` writes, as text, each chunk given back as a response would. */
+async function scrape(ex: ExportThread, run: (ex: ExportThread, out: (c: Buffer) => void) => Promise<void>): Promise<string> {
+  const chunks: Buffer[] = [];
+  await run(ex, (c) => {
+    chunks.push(Buffer.from(c));
+    ex.release(c);
+  });
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const json = (under?: string) => (ex: ExportThread, out: (c: Buffer) => void) => ex.json(under, out);
+const prom = (prefix = '') => (ex: ExportThread, out: (c: Buffer) => void) => ex.prometheus(prefix, out);
+
+describe('the metrics export thread', () => {
+  test('writes what the event loop writes, whole and under a scope, in JSON and Prometheus text', async () => {
+    const r = registry();
+    fill(r, 2000);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      assert.ok(ex.threaded);
+      assert.equal(await scrape(ex, prom('l5d_')), prometheusText(r, 'l5d_'));
+      assert.equal(await scrape(ex, json('rt/http/client/#/io.l5d.fs/s3')), flatJson(r, 'rt/http/client/#/io.l5d.fs/s3'));
+      assert.equal(await scrape(ex, json('no/such/scope')), '{}');
+      assert.deepEqual(JSON.parse(await scrape(ex, json())), r.flat());
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('follows metrics that come, go and change after it started, and slices that leave the window', async () => {
+    const r = registry();
+    fill(r, 300);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      await scrape(ex, json());
+      fill(r, 300, 300);
+      r.removeScope('rt/http/client/#/io.l5d.fs/s5');
+      r.removeScope('rt/http/client/#/io.l5d.fs/__proto__/11');
+      r.counter('rt/http/client/#/io.l5d.fs/s8/requests').incr(40);
+      r.histogram('rt/http/client/#/io.l5d.fs/s9/request_latency_ms').add(1234);
+      // A gauge made again under its old name reads the new function.
+      r.gauge('rt/http/client/#/io.l5d.fs/s2/loadbalancer/size', () => 77);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      assert.equal(await scrape(ex, prom()), prometheusText(r));
+      const flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/#/io.l5d.fs/s2/loadbalancer/size'], 77);
+      assert.equal(flat['rt/http/client/#/io.l5d.fs/s5/requests'], undefined);
+      // Three slices leave the window: no histogram has recorded since, so none has cleared them.
+      r.window.advance(3);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      r.window.advance(10);
+      const idle = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(idle['rt/http/client/#/io.l5d.fs/s9/request_latency_ms.count'], 0);
+      assert.equal(await scrape(ex, prom()), prometheusText(r));
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('a pruned handle that records late changes no metric that took its memory', async () => {
+    const r = registry();
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      const old = new RequestStats(r, 'rt/http/client/old');
+      old.record(true, 5);
+      await scrape(ex, json());
+      r.removeScope('rt/http/client/old');
+      // The new client takes the old one's slots and block.
+      const fresh = new RequestStats(r, 'rt/http/client/new');
+      old.record(false, 9);
+      old.requests.incr(100);
+      assert.equal(old.requests.value, 102);
+      assert.equal(old.latency.count, 2);
+      const flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/new/requests'], 0);
+      assert.equal(flat['rt/http/client/new/failures'], 0);
+      assert.equal(flat['rt/http/client/new/request_latency_ms.count'], 0);
+      fresh.record(true, 3);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('memory freed while an export reads is not given out until it is done', () => {
+    const store = new MetricStore(6, 10);
+    const a = store.slot();
+    const b = store.block();
+    store.hold();
+    store.release(a);
+    store.releaseBlock(b);
+    assert.notEqual(store.slot(), a);
+    assert.notEqual(store.block(), b);
+    store.unhold();
+    assert.equal(store.slot(), a);
+    assert.equal(store.block(), b);
+  });
+
+  test('exports asked for at once each get their own text', async () => {
+    const r = registry();
+    fill(r, 1500);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      const [j1, p1, j2, p2] = await Promise.all([scrape(ex, json()), scrape(ex, prom()), scrape(ex, json('rt/http/client/#/io.l5d.fs/s1')), scrape(ex, prom('x_'))]);
+      assert.equal(j1, flatJson(r));
+      assert.equal(p1, prometheusText(r));
+      assert.equal(j2, flatJson(r, 'rt/http/client/#/io.l5d.fs/s1'));
+      assert.equal(p2, prometheusText(r, 'x_'));
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('a small tree is written on the event loop; a large one in the thread', async () => {
+    const r = registry();
+    fill(r, 10);
+    const ex = new ExportThread(r, { minMetrics: 1000 });
+    try {
+      assert.equal(ex.threaded, false);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      fill(r, 300, 10);
+      assert.equal(ex.threaded, true);
+      assert.equal(await scrape(ex, prom()), prometheusText(r));
+    } finally {
+      ex.close();
+      r.close();
+    }
+    assert.equal(ex.threaded, false);
+  });
+
+  test('the thread runs at the lowest scheduling priority, so routing comes first', async () => {
+    const r = registry();
+    fill(r, 10);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      await scrape(ex, json());
+      const nice: Record<string, number> = {};
+      for (const t of readdirSync('/proc/self/task')) {
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+        // Fields after the command's closing parenthesis: nice is the 17th.
+        nice[comm] = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      }
+      const thread = Object.entries(nice).find(([comm]) => comm.startsWith('dtabd metrics'));
+      assert.ok(thread !== undefined, `threads: ${JSON.stringify(nice)}`);
+      assert.equal(thread[1], 19);
+      assert.equal(nice['MainThread'] ?? nice['node'], 0);
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('when the thread cannot run, exports are written on the event loop and the failure is told', async () => {
+    const broken = join(tmpdir(), `dtabd-broken-worker-${process.pid}.mjs`);
+    writeFileSync(broken, 'throw new Error("this thread cannot start");\n');
+    const r = registry();
+    fill(r, 50);
+    const failures: string[] = [];
+    const ex = new ExportThread(r, { minMetrics: 0, workerFile: pathToFileURL(broken), onFailure: (e) => failures.push(e.message) });
+    try {
+      // The first export may be cut off by the failure; the next ones are whole.
+      await scrape(ex, json()).catch(() => '');
+      for (let i = 0; i < 50 && ex.failure === undefined; i++) await new Promise((res) => setTimeout(res, 20));
+      assert.match(String(ex.failure?.message), /cannot start/);
+      assert.equal(failures.length, 1);
+      assert.equal(ex.threaded, false);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      assert.equal(await scrape(ex, prom()), prometheusText(r));
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+});
