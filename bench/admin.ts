@@ -31,6 +31,9 @@
 //   npm run bench:admin -- --label TEXT                  names what was measured (default: the commit)
 //   npm run bench:admin -- --control 25                  load part: also a phase with no scraping
 //                                                       while another process is busy 25 ms a second
+//   npm run bench:admin -- --same-bytes                  load part: also a phase scraping the same
+//                                                       bodies from nginx (what the bytes cost the
+//                                                       machine, apart from the daemon)
 //
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
@@ -45,7 +48,7 @@ import { parseArgs } from 'node:util';
 import { cpuMs, machineBusyMs, onPath, ownCpuMs, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
 import { nginxConfig, startNginx } from './support/nginx.ts';
-import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, stats, touchEveryName } from './support/admin.ts';
+import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = 32;
@@ -68,6 +71,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'string' },
     label: { type: 'string' },
     control: { type: 'string' },
+    'same-bytes': { type: 'boolean', default: false },
   },
 });
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
@@ -191,6 +195,8 @@ interface LoadRow {
   readonly scraping: boolean;
   /** A control phase: no scraping, but another process takes `--control` ms of CPU each second. */
   readonly control?: boolean;
+  /** A control phase: the same bodies scraped every second from nginx, not from the daemon. */
+  readonly sameBytes?: boolean;
   readonly result: WrkResult;
   /** Daemon CPU, % of one core. */
   readonly cpuPercent: number;
@@ -230,25 +236,38 @@ function burnEverySecond(ms: number): { stop(): void } {
   return { stop: () => void child.kill('SIGKILL') };
 }
 
-async function loadPart(pid: number, admin: number, proxy: number, script: string): Promise<LoadRow[]> {
+type Phase = 'quiet' | 'scraping' | 'control' | 'same-bytes';
+
+async function loadPart(tmp: string, pid: number, admin: number, proxy: number, script: string): Promise<LoadRow[]> {
   const base = { url: `http://127.0.0.1:${proxy}/`, host: 's0', connections: CONNECTIONS, script, rate: RATE };
   await wrk({ ...base, seconds: WARM_UP_S });
   const rows: LoadRow[] = [];
   const controlMs = flags.control === undefined ? undefined : Number(flags.control);
+  const phases: Phase[] = ['quiet', 'scraping'];
+  if (controlMs !== undefined) phases.push('control');
+  let staticPort: number | undefined;
+  if (flags['same-bytes']) {
+    phases.push('same-bytes');
+    staticPort = await freePort();
+    const bodies = new Map<string, string>();
+    for (const path of ENDPOINTS) bodies.set(path, (await get(admin, path, false, '127.0.0.1', true)).body);
+    await staticCopy(tmp, staticPort, bodies);
+  }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const phase of controlMs === undefined ? (['quiet', 'scraping'] as const) : (['quiet', 'scraping', 'control'] as const)) {
+    for (const phase of phases) {
       const scraping = phase === 'scraping';
       const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
-      const scraper = scraping ? scrapeEverySecond(admin) : undefined;
+      const scraper = scraping ? scrapeEverySecond(admin) : phase === 'same-bytes' ? scrapeEverySecond(staticPort!) : undefined;
       const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });
       const cpuPercent = ((cpuMs(pid) - c0) / (performance.now() - t0)) * 100;
-      noted(`load round ${round + 1} ${scraping ? 'scraping' : 'quiet'}`, other.end());
+      // The scraper of the same bytes and nginx are this run's own, not other processes.
+      noted(`load round ${round + 1} ${phase}`, phase === 'same-bytes' ? 0 : other.end());
       const times = await scraper?.stop();
       burner?.stop();
-      const row = { round, scraping, control: phase === 'control', result, cpuPercent, scrapes: times?.map(stats) };
+      const row = { round, scraping, control: phase === 'control', sameBytes: phase === 'same-bytes', result, cpuPercent, scrapes: times?.map(stats) };
       console.error(
-        `  round ${round + 1}, ${scraping ? 'scraping every 1 s' : phase === 'control' ? `no scraping, another process busy ${controlMs} ms a second` : 'no scraping'}: ${result.rate.toFixed(0)} req/s, p50 ${result.p50} µs, ` +
+        `  round ${round + 1}, ${describePhase(phase, controlMs)}: ${result.rate.toFixed(0)} req/s, p50 ${result.p50} µs, ` +
           `p99 ${result.p99} µs, max ${result.maxUs} µs, CPU ${cpuPercent.toFixed(1)} %` +
           (row.scrapes ? `, scrapes ${row.scrapes.map((s) => `${ms1(s.median)}..${ms1(s.max)}`).join(' and ')} ms` : '') +
           (errorCount(result) > 0 ? `, errors ${JSON.stringify(result.errors)}` : ''),
@@ -257,6 +276,13 @@ async function loadPart(pid: number, admin: number, proxy: number, script: strin
     }
   }
   return rows;
+}
+
+function describePhase(phase: Phase, controlMs: number | undefined): string {
+  if (phase === 'scraping') return 'scraping every 1 s';
+  if (phase === 'control') return `no scraping, another process busy ${controlMs} ms a second`;
+  if (phase === 'same-bytes') return 'the same bodies scraped every 1 s from nginx';
+  return 'no scraping';
 }
 
 interface WsRow {
@@ -327,15 +353,24 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
     for (const r of load) {
       const s = r.scrapes;
       out.push(
-        `| ${r.round + 1} | ${r.scraping ? 'every 1 s' : r.control ? `no; another process busy ${flags.control} ms/s` : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
+        `| ${r.round + 1} | ${r.scraping ? 'every 1 s' : r.control ? `no; another process busy ${flags.control} ms/s` : r.sameBytes ? 'no; the same bodies from nginx every 1 s' : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
           `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} |`,
       );
     }
-    const quiet = load.filter((r) => !r.scraping && r.control !== true).map((r) => r.result.p99);
+    const quiet = load.filter((r) => !r.scraping && r.control !== true && r.sameBytes !== true).map((r) => r.result.p99);
     const busy = load.filter((r) => r.scraping).map((r) => r.result.p99);
     // "Not raised": the scraping phases' mean p99 within 10 % of the slowest quiet phase's.
     const raised = mean(busy) > Math.max(...quiet) * 1.1;
     verdicts.push(`p99 with scraping: ${mean(busy).toFixed(0)} µs (mean) against ${mean(quiet).toFixed(0)} µs without (max ${Math.max(...quiet)}); ${raised ? 'raised: NOT met' : 'not raised: met'}`);
+    const same = load.filter((r) => r.sameBytes === true).map((r) => r.result.p99);
+    if (same.length > 0) {
+      // The rise that is the daemon's: scraping it against scraping the same bytes from nginx.
+      const own = mean(busy) - mean(same);
+      verdicts.push(
+        `p99 with the same bodies scraped from nginx: ${mean(same).toFixed(0)} µs (mean); the daemon's own share of the rise: ${own.toFixed(0)} µs ` +
+          `(${own <= mean(quiet) * 0.1 ? 'within 10 % of the quiet p99' : 'more than 10 % of the quiet p99'})`,
+      );
+    }
     out.push('');
   }
   if (ws !== undefined) {
@@ -383,7 +418,7 @@ async function main(): Promise<void> {
     if (statuses.get(200) !== NAMES) throw new Error('not every name answered 200');
 
     const scrape = ONLY.has('scrape') ? (console.error('scrape:'), await scrapePart(daemon.pid, admin, port)) : [];
-    const load = ONLY.has('load') ? (console.error('load:'), await loadPart(daemon.pid, admin, port, spread)) : [];
+    const load = ONLY.has('load') ? (console.error('load:'), await loadPart(tmp, daemon.pid, admin, port, spread)) : [];
     const ws = ONLY.has('ws') ? (console.error('ws:'), await wsPart(daemon.pid, admin, port, spread)) : undefined;
     await stopAll();
 

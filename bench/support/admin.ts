@@ -2,10 +2,12 @@
 // file per name, timed GETs on one kept-alive connection, requests spread over every name (from
 // node for the warm-up, from wrk under load), and dashboard pages held open on the WebSocket feed.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { fsRouterConfig } from './launchers.ts';
+import { nginxConfig, startNginx } from './nginx.ts';
 
 /** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address, named by `Host`. */
 export function manyNamesConfig(tmp: string, names: number, port: number, adminPort: number, upstreamPort: number): string {
@@ -162,4 +164,19 @@ export async function openPages(url: string, n: number): Promise<Pages | { unava
     },
     close,
   };
+}
+
+/**
+ * nginx on `port` serving `bodies` (by path) from files: the bytes of the daemon's scrapes from
+ * a server that only sends them, so that a phase scraping it shows what moving those bytes to
+ * the scraper costs this machine, apart from anything the daemon does.
+ */
+export async function staticCopy(tmp: string, port: number, bodies: ReadonlyMap<string, string>): Promise<void> {
+  const root = join(tmp, 'static');
+  for (const [path, body] of bodies) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), body);
+  }
+  const conf = nginxConfig(tmp, 'static', `  server {\n    listen 127.0.0.1:${port};\n    root ${root};\n    location / { default_type text/plain; }\n  }`);
+  await startNginx(tmp, 'static', conf);
 }

@@ -29,11 +29,14 @@ export function sendBody(res: ServerResponse, status: number, type: string, body
   res.end(body);
 }
 
+/** Chunks of a streamed body being written at once (64 KiB each). */
+const WRITES_AT_ONCE = 4;
+
 /**
- * A body sent as `produce` makes it (chunked). Chunks go out one write at a time, each given
- * back (`release`) once written: a write of one 64 KiB chunk is short, where the megabytes a
- * fast producer queues would go out as one long write that holds the event loop. A caller that
- * has gone away gets nothing more written.
+ * A body sent as `produce` makes it (chunked). At most {@link WRITES_AT_ONCE} chunks are being
+ * written at a time, each given back (`release`) once written: the megabytes a fast producer
+ * queues would otherwise go out as one long write that holds the event loop. A caller that has
+ * gone away gets nothing more written.
  */
 export async function sendStream(
   res: ServerResponse,
@@ -44,30 +47,29 @@ export async function sendStream(
 ): Promise<void> {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   const queue: Buffer[] = [];
-  let writing = false;
+  let writing = 0;
   let produced = false;
   const dropQueued = (): void => {
     for (const c of queue.splice(0)) release(c);
   };
   const next = (): void => {
-    writing = false;
     if (res.destroyed) return dropQueued();
-    const c = queue.shift();
-    if (c === undefined) {
-      if (produced) res.end();
-      return;
+    while (writing < WRITES_AT_ONCE && queue.length > 0) {
+      const c = queue.shift()!;
+      writing++;
+      res.write(c, () => {
+        writing--;
+        release(c);
+        next();
+      });
     }
-    writing = true;
-    res.write(c, () => {
-      release(c);
-      next();
-    });
+    if (produced && writing === 0 && queue.length === 0) res.end();
   };
   try {
     await produce((c) => {
       if (res.destroyed) return release(c);
       queue.push(c);
-      if (!writing) next();
+      next();
     });
   } catch {
     // Part of the body is out: the client sees the connection cut, not a short document.
@@ -76,7 +78,7 @@ export async function sendStream(
     return;
   }
   produced = true;
-  if (!writing) next();
+  next();
 }
 
 /** Text safe inside HTML. */

@@ -27,7 +27,7 @@ export type ToThread =
   | { readonly type: 'export'; readonly id: number; readonly format: 'prometheus'; readonly prefix: string };
 
 export type FromThread =
-  | { readonly type: 'chunk'; readonly id: number; readonly buffer: ArrayBuffer; readonly length: number }
+  | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
 /** Gauges read between two turns of the event loop (a few hundredths of a millisecond each). */
@@ -155,9 +155,11 @@ export class ExportThread {
   #message(m: FromThread): void {
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
-    if (m.type === 'chunk') {
-      THREAD_CHUNKS.add(m.buffer);
-      p.out(Buffer.from(m.buffer, 0, m.length));
+    if (m.type === 'chunks') {
+      m.buffers.forEach((b, i) => {
+        THREAD_CHUNKS.add(b);
+        p.out(Buffer.from(b, 0, m.lengths[i]));
+      });
       return;
     }
     this.#pending.delete(m.id);

@@ -29,6 +29,9 @@ function yieldToRouting(): void {
 }
 
 yieldToRouting();
+/** Chunks (64 KiB each) moved to the main thread in one message. */
+const CHUNKS_PER_MESSAGE = 4;
+
 const port = parentPort!;
 const setup = workerData as ThreadSetup;
 const window = new HistogramWindow(setup.windowMs, setup.slices, false, setup.clock);
@@ -47,18 +50,27 @@ port.on('message', (m: ToThread) => {
       for (const b of m.buffers) releaseChunk(Buffer.from(b));
       return;
     case 'export': {
+      // Chunks go out a few at a time: one message each would cost more than writing them.
+      let buffers: ArrayBuffer[] = [];
+      let lengths: number[] = [];
+      const flush = (): void => {
+        if (buffers.length === 0) return;
+        send({ type: 'chunks', id: m.id, buffers, lengths }, buffers);
+        buffers = [];
+        lengths = [];
+      };
       const out = (chunk: Buffer): void => {
         const ab = chunk.buffer as ArrayBuffer;
         // A chunk is a whole buffer from its start: it moves to the main thread without a copy.
-        if (chunk.byteOffset === 0 && ab.byteLength >= chunk.length) send({ type: 'chunk', id: m.id, buffer: ab, length: chunk.length }, [ab]);
-        else {
-          const copy = new Uint8Array(chunk);
-          send({ type: 'chunk', id: m.id, buffer: copy.buffer, length: copy.length }, [copy.buffer]);
-        }
+        if (chunk.byteOffset === 0) buffers.push(ab);
+        else buffers.push(new Uint8Array(chunk).buffer);
+        lengths.push(chunk.length);
+        if (buffers.length >= CHUNKS_PER_MESSAGE) flush();
       };
       try {
         if (m.format === 'json') writeFlatJson(registry, m.under, out);
         else writePrometheus(registry, m.prefix, out);
+        flush();
         send({ type: 'done', id: m.id });
       } catch (e) {
         send({ type: 'done', id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -45,6 +45,15 @@ export type Metric = ({ kind: 'counter'; metric: Counter } | { kind: 'gauge'; re
   readonly slot: number;
 };
 
+/** A gauge as the export writes it: its function, and its slot's page and index. */
+interface GaugeCell {
+  readonly read: () => number;
+  readonly page: Float64Array<ArrayBufferLike>;
+  readonly index: number;
+  /** False once the gauge has left the tree (its slot may be another metric's). */
+  live: boolean;
+}
+
 export interface RegistryOptions {
   /** The histograms' window (a minute, in six slices, unless given). */
   readonly window?: HistogramWindow;
@@ -74,7 +83,9 @@ export class MetricsRegistry {
   version = 0;
   /** Where the numbers are, shared with the export thread. */
   readonly store: MetricStore;
-  readonly #gauges = new Set<Metric & { kind: 'gauge' }>();
+  /** Each gauge's function and where its value goes; the list is made again when gauges change. */
+  readonly #gauges = new Map<Metric, GaugeCell>();
+  #gaugeList: GaugeCell[] | undefined;
   /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */
   #follower: ((changes: Change[]) => void) | undefined;
   #changes: Change[] = [];
@@ -127,13 +138,15 @@ export class MetricsRegistry {
    * time with the event loop let go in between (thousands of gauges take milliseconds).
    */
   async publishGauges(slice: number, pause: () => Promise<void>): Promise<void> {
-    const store = this.store;
-    const all = [...this.#gauges];
+    const all = (this.#gaugeList ??= [...this.#gauges.values()]);
     for (let i = 0; i < all.length; i += slice) {
       if (i > 0) await pause();
       const end = Math.min(all.length, i + slice);
-      // A gauge removed meanwhile has its slot freed: it is not written.
-      for (let j = i; j < end; j++) if (this.#gauges.has(all[j]!)) store.write(all[j]!.slot, all[j]!.read());
+      for (let j = i; j < end; j++) {
+        const g = all[j]!;
+        // A gauge removed meanwhile has its slot freed (maybe taken by another metric): not written.
+        if (g.live) g.page[g.index] = g.read();
+      }
     }
   }
 
@@ -193,7 +206,10 @@ export class MetricsRegistry {
     this.#ordered = undefined;
     this.version++;
     this.#metrics.set(m.name, m);
-    if (m.kind === 'gauge') this.#gauges.add(m);
+    if (m.kind === 'gauge') {
+      this.#gauges.set(m, { read: m.read, page: this.store.scalarPage(m.slot)!, index: MetricStore.indexOf(m.slot), live: true });
+      this.#gaugeList = undefined;
+    }
     this.#changed({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
   }
 
@@ -208,7 +224,12 @@ export class MetricsRegistry {
       m.metric.detach();
       const handle = store.read(m.slot);
       if (handle > 0) store.releaseBlock(handle - 1);
-    } else this.#gauges.delete(m);
+    } else {
+      const cell = this.#gauges.get(m);
+      if (cell !== undefined) cell.live = false;
+      this.#gauges.delete(m);
+      this.#gaugeList = undefined;
+    }
     store.release(m.slot);
     this.#changed({ op: 'drop', name: m.name });
   }
