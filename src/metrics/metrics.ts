@@ -12,6 +12,7 @@ import { BUCKETS, Histogram, HistogramWindow } from './histogram.ts';
 import { flatJson, treeOf } from './json.ts';
 import { type Change, CHANGES_HELD } from './changes.ts';
 import { Counter } from './counter.ts';
+import { inside, type Labelled, labelledName } from './scopes.ts';
 import { MetricStore } from './store.ts';
 
 export { Counter } from './counter.ts';
@@ -273,7 +274,7 @@ export class MetricsRegistry {
     // Labelled scopes whose names only start like this one's (`svc/web/v2` beside `svc/web`)
     // are others': they stay.
     const others: string[] = [];
-    for (const s of this.#scopes.keys()) if (s.startsWith(prefix) && !this.#inside(s, base)) others.push(s);
+    for (const s of this.#scopes.keys()) if (s.startsWith(prefix) && !inside(this.#scopes, s, base)) others.push(s);
     // The sorted array may still hold metrics removed before: they are skipped, and left out
     // of it at the next read (a burst of removals sorts and copies nothing).
     this.#ordered ??= this.#sort();
@@ -298,21 +299,6 @@ export class MetricsRegistry {
       if (s === base || (s.startsWith(prefix) && !others.some((o) => s === o || s.startsWith(`${o}/`)))) {
         this.unlabelScope(s);
       }
-    }
-  }
-
-  /** Whether labelled scope `s` lies inside `base` (its parents, scope by scope, lead to it). */
-  #inside(s: string, base: string): boolean {
-    let cur = s;
-    for (;;) {
-      const l = this.#scopes.get(cur);
-      if (l === undefined) return false;
-      // `<parent>/<kind>/<id>`
-      const withoutId = cur.slice(0, cur.length - l.id.length - 1);
-      const parent = withoutId.slice(0, withoutId.lastIndexOf('/'));
-      if (parent === base) return true;
-      if (!parent.startsWith(`${base}/`)) return false;
-      cur = parent;
     }
   }
 
@@ -379,30 +365,9 @@ export class MetricsRegistry {
     return [...head, ...scopes.flatMap((s) => [s.element, s.id]), ...rest];
   }
 
-  /**
-   * The labelled scopes `name` lies in, outermost first (a client's service lies in its
-   * client), each as the element naming its kind and its id; `head` is what comes before
-   * them (`rt`, the router) and `rest` the metric's own elements.
-   */
-  labelled(name: string): { head: string[]; scopes: { element: string; kind: string; id: string }[]; rest: string[] } {
-    const parts = name.split('/');
-    // The innermost labelled scope: the longest prefix, cut at a slash, that is one.
-    let cur = parts.length - 1;
-    let end = name.lastIndexOf('/');
-    while (cur >= 1 && !this.#scopes.has(name.slice(0, end))) {
-      cur--;
-      end = name.lastIndexOf('/', end - 1);
-    }
-    if (cur < 1) return { head: parts, scopes: [], rest: [] };
-    const rest = parts.slice(cur);
-    const scopes: { element: string; kind: string; id: string }[] = [];
-    for (;;) {
-      const s = cur >= 2 ? this.#scopes.get(parts.slice(0, cur).join('/')) : undefined;
-      if (s === undefined) break;
-      cur -= s.id.split('/').length + 1;
-      scopes.unshift({ element: parts[cur]!, kind: s.kind, id: s.id });
-    }
-    return { head: parts.slice(0, cur), scopes, rest };
+  /** The labelled scopes `name` lies in (see scopes.ts). */
+  labelled(name: string): Labelled {
+    return labelledName(this.#scopes, name);
   }
 
   /** Whether any metric lies under `scope`. */
