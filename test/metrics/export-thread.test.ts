@@ -115,6 +115,23 @@ describe('the metrics export thread', () => {
     }
   });
 
+  test('a gauge pruned while the gauges are being read is not written over the metric that took its slot', async () => {
+    const r = registry();
+    r.gauge('rt/http/client/a/pool_size', () => 5);
+    r.gauge('rt/http/client/b/pool_size', () => 7);
+    let c: ReturnType<MetricsRegistry['counter']> | undefined;
+    await r.publishGauges(1, async () => {
+      if (c !== undefined) return;
+      // Between two slices: b's gauge leaves, and a counter takes its slot.
+      r.removeScope('rt/http/client/b');
+      c = r.counter('rt/http/client/c/requests');
+      c.incr(3);
+    });
+    assert.equal(c?.value, 3);
+    assert.equal(r.flat()['rt/http/client/c/requests'], 3);
+    r.close();
+  });
+
   test('memory freed while an export reads is not given out until it is done', () => {
     const store = new MetricStore(6, 10);
     const a = store.slot();
