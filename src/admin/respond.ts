@@ -52,14 +52,19 @@ export async function sendStream(
   const dropQueued = (): void => {
     for (const c of queue.splice(0)) release(c);
   };
+  // A reset connection fails the writes under way before `res` says it is destroyed; writes
+  // made after that are dropped without their callbacks, so none is made.
+  let broken = false;
+  const gone = (): boolean => broken || res.destroyed || res.socket?.destroyed === true;
   const next = (): void => {
-    if (res.destroyed) return dropQueued();
+    if (gone()) return dropQueued();
     while (writing < WRITES_AT_ONCE && queue.length > 0) {
       const c = queue.shift()!;
       writing++;
-      res.write(c, () => {
+      res.write(c, (err) => {
         writing--;
         release(c);
+        if (err) broken = true;
         next();
       });
     }
@@ -67,7 +72,7 @@ export async function sendStream(
   };
   try {
     await produce((c) => {
-      if (res.destroyed) return release(c);
+      if (gone()) return release(c);
       queue.push(c);
       next();
     });

@@ -42,7 +42,12 @@ interface Pending {
   readonly out: Out;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
+  /** Fails the thread if the export is not done in time (a hung thread would hold every scrape). */
+  readonly timer: NodeJS.Timeout;
 }
+
+/** How long the thread may take over one export before it is given up for the event loop. */
+const EXPORT_TIMEOUT_MS = 30_000;
 
 export interface ExportThreadOptions {
   /** Metrics from which the thread writes the scrapes ({@link THREAD_MIN_METRICS} unless given; 0: always). */
@@ -51,6 +56,8 @@ export interface ExportThreadOptions {
   readonly onFailure?: (error: Error) => void;
   /** The thread's module (export-worker next to this file unless given; tests give a broken one). */
   readonly workerFile?: URL;
+  /** How long one export may take in the thread before it is given up ({@link EXPORT_TIMEOUT_MS} unless given). */
+  readonly timeoutMs?: number;
 }
 
 export class ExportThread {
@@ -58,6 +65,7 @@ export class ExportThread {
   readonly #min: number;
   readonly #onFailure: ((error: Error) => void) | undefined;
   readonly #file: URL;
+  readonly #timeoutMs: number;
   #worker: Worker | undefined;
   /** Why the thread stopped, once it has: exports are written on the main thread from then on. */
   failure: Error | undefined;
@@ -72,6 +80,7 @@ export class ExportThread {
     this.#registry = registry;
     this.#min = options.minMetrics ?? THREAD_MIN_METRICS;
     this.#onFailure = options.onFailure;
+    this.#timeoutMs = options.timeoutMs ?? EXPORT_TIMEOUT_MS;
     // The thread runs from the files this one runs from (TypeScript in a checkout, JavaScript built).
     this.#file = options.workerFile ?? new URL(import.meta.url.endsWith('.ts') ? './export-worker.ts' : './export-worker.js', import.meta.url);
   }
@@ -121,7 +130,9 @@ export class ExportThread {
     // Nothing freed from now is used again until the thread has written this one.
     this.#registry.store.hold();
     return new Promise<void>((resolve, reject) => {
-      this.#pending.set(m.id, { out, resolve, reject });
+      const timer = setTimeout(() => this.#fail(new Error(`the metrics export thread did not finish a scrape in ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer.unref();
+      this.#pending.set(m.id, { out, resolve, reject, timer });
       this.#post(m);
     });
   }
@@ -163,6 +174,7 @@ export class ExportThread {
       return;
     }
     this.#pending.delete(m.id);
+    clearTimeout(p.timer);
     this.#registry.store.unhold();
     if (m.error === undefined) p.resolve();
     else p.reject(new Error(`metrics export: ${m.error}`));
@@ -181,6 +193,7 @@ export class ExportThread {
     this.#registry.unfollow();
     for (const p of this.#pending.values()) {
       this.#registry.store.unhold();
+      clearTimeout(p.timer);
       p.reject(e);
     }
     this.#pending.clear();

@@ -87,6 +87,9 @@ export class MetricsRegistry {
   /** Each gauge's function and where its value goes; the list is made again when gauges change. */
   readonly #gauges = new Map<Metric, GaugeCell>();
   #gaugeList: GaugeCell[] | undefined;
+  /** Reads of the gauges under way, and the gauges made since the first of them began. */
+  #publishing = 0;
+  #fresh: GaugeCell[] = [];
   /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */
   #follower: ((changes: Change[]) => void) | undefined;
   #changes: Change[] = [];
@@ -106,6 +109,8 @@ export class MetricsRegistry {
    * batches when {@link handOn} is called (before each export) or when many have come.
    */
   follow(to: (changes: Change[]) => void): void {
+    // One follower: a second would take the changes the first one's copy needs.
+    if (this.#follower !== undefined) throw new Error('the metrics registry already has a follower');
     this.#follower = to;
     const all: Change[] = this.store.pages().map((page) => ({ op: 'page', page }));
     for (const [scope, l] of this.#scopes) all.push({ op: 'label', scope, kind: l.kind, id: l.id });
@@ -140,15 +145,24 @@ export class MetricsRegistry {
    */
   async publishGauges(slice: number, pause: () => Promise<void>): Promise<void> {
     const all = (this.#gaugeList ??= [...this.#gauges.values()]);
-    for (let i = 0; i < all.length; i += slice) {
-      if (i > 0) await pause();
-      const end = Math.min(all.length, i + slice);
-      for (let j = i; j < end; j++) {
-        const g = all[j]!;
-        // A gauge removed meanwhile has its slot freed (maybe taken by another metric): not written.
-        if (g.live) g.page[g.index] = g.read();
+    this.#publishing++;
+    try {
+      for (let i = 0; i < all.length; i += slice) {
+        if (i > 0) await pause();
+        const end = Math.min(all.length, i + slice);
+        for (let j = i; j < end; j++) {
+          const g = all[j]!;
+          // A gauge removed meanwhile has its slot freed (maybe taken by another metric): not written.
+          if (g.live) g.page[g.index] = g.read();
+        }
       }
+    } finally {
+      this.#publishing--;
     }
+    // Gauges made during the pauses are in no list read: written now, before the export that
+    // will print them.
+    for (const g of this.#fresh) if (g.live) g.page[g.index] = g.read();
+    if (this.#publishing === 0) this.#fresh = [];
   }
 
   /**
@@ -208,8 +222,10 @@ export class MetricsRegistry {
     this.version++;
     this.#metrics.set(m.name, m);
     if (m.kind === 'gauge') {
-      this.#gauges.set(m, { read: m.read, page: this.store.scalarPage(m.slot)!, index: MetricStore.indexOf(m.slot), live: true });
+      const cell = { read: m.read, page: this.store.scalarPage(m.slot)!, index: MetricStore.indexOf(m.slot), live: true };
+      this.#gauges.set(m, cell);
       this.#gaugeList = undefined;
+      if (this.#publishing > 0) this.#fresh.push(cell);
     }
     this.#changed({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
   }

@@ -1,7 +1,7 @@
 // Defects found in review of the admin server, each kept from coming back: upgrades that
 // crashed the process, a scope query that stalled the event loop, pages of other sites using
-// the admin port, a service named `__proto__`, and explanations that disagreed with live
-// routing.
+// the admin port, a service named `__proto__`, explanations that disagreed with live routing,
+// and streamed bodies that kept writing into a reset connection.
 
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
@@ -152,5 +152,55 @@ routers:
     assert.equal(byId['/#/io.l5d.fs/dead'].outcome.status, 502);
     const bad = await send(d.adminPort, { method: 'POST', path: '/explain.json', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ router: 'edge', url: '/', httpVersion: '2' }) });
     assert.equal(bad.status, 400);
+  });
+});
+
+describe('streamed bodies', () => {
+  test('a client that resets mid-body: every chunk made is given back once, none written after', async () => {
+    const { createServer } = await import('node:http');
+    const { sendStream } = await import('../../src/admin/respond.ts');
+    const given = new Map<Buffer, number>();
+    let made = 0;
+    let finished!: () => void;
+    const done = new Promise<void>((res) => (finished = res));
+    const server = createServer((_req, res) => {
+      void sendStream(
+        res,
+        200,
+        'text/plain',
+        async (out) => {
+          for (let i = 0; i < 400; i++) {
+            const c = Buffer.alloc(64 * 1024, 97);
+            given.set(c, 0);
+            made++;
+            out(c);
+            if (i % 8 === 0) await new Promise((r) => setImmediate(r));
+          }
+        },
+        (c) => given.set(c, (given.get(c) ?? 0) + 1),
+      ).then(finished);
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const s = new Socket();
+      s.on('error', () => {});
+      let got = 0;
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got > 300_000) s.resetAndDestroy();
+      });
+      s.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+      await done;
+      // Writes under way when the reset came report it on a later turn.
+      for (let i = 0; i < 50 && [...given.values()].some((n) => n === 0); i++) await new Promise((r) => setTimeout(r, 10));
+      const counts = [...given.values()];
+      assert.equal(made, 400);
+      assert.equal(counts.filter((n) => n === 0).length, 0, 'chunks never given back');
+      assert.equal(counts.filter((n) => n > 1).length, 0, 'chunks given back twice');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -132,6 +132,49 @@ describe('the metrics export thread', () => {
     r.close();
   });
 
+  test('a gauge made while the gauges are being read is written before the thread prints it', async () => {
+    const r = registry();
+    for (let i = 0; i < 800; i++) r.gauge(`g/${i}`, () => 5);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    try {
+      await scrape(ex, json());
+      const pending = scrape(ex, json());
+      // During the reading of the gauges (250 per turn): one new, one made again under its name.
+      setImmediate(() => {
+        r.gauge('rt/x/client/new/loadbalancer/size', () => 42);
+        r.gauge('g/1', () => 99);
+      });
+      const got = JSON.parse(await pending) as Record<string, number>;
+      assert.equal(got['rt/x/client/new/loadbalancer/size'], 42);
+      assert.equal(got['g/1'], 99);
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
+  test('a thread that stops answering is given up after the timeout; scrapes go on on the event loop', async () => {
+    const silent = join(tmpdir(), `dtabd-silent-worker-${process.pid}.mjs`);
+    writeFileSync(silent, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n");
+    const r = registry();
+    fill(r, 20);
+    const failures: string[] = [];
+    const ex = new ExportThread(r, { minMetrics: 0, workerFile: pathToFileURL(silent), timeoutMs: 300, onFailure: (e) => failures.push(e.message) });
+    try {
+      await assert.rejects(scrape(ex, json()), /did not finish a scrape in 300 ms/);
+      assert.equal(failures.length, 1);
+      assert.equal(ex.threaded, false);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      // Nothing is held for the dead thread: freed memory is given out again.
+      const slot = r.store.slot();
+      r.store.release(slot);
+      assert.equal(r.store.slot(), slot);
+    } finally {
+      ex.close();
+      r.close();
+    }
+  });
+
   test('memory freed while an export reads is not given out until it is done', () => {
     const store = new MetricStore(6, 10);
     const a = store.slot();
