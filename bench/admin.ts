@@ -34,7 +34,6 @@
 //   npm run bench:admin -- --same-bytes                  load part: also a phase scraping the same
 //                                                       bodies from nginx (what the bytes cost the
 //                                                       machine, apart from the daemon)
-//   npm run bench:admin -- --gzip                        scrapes ask for gzip, as Prometheus does
 //
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
@@ -73,11 +72,8 @@ const { values: flags } = parseArgs({
     label: { type: 'string' },
     control: { type: 'string' },
     'same-bytes': { type: 'boolean', default: false },
-    gzip: { type: 'boolean', default: false },
   },
 });
-/** What each scrape sends besides `Host`. */
-const SCRAPE_HEADERS: Record<string, string> = flags.gzip ? { 'accept-encoding': 'gzip' } : {};
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
 for (const o of ONLY) if (!['scrape', 'load', 'ws'].includes(o)) throw new Error(`--only: unknown part ${o} (scrape, load, ws)`);
 const num = (name: keyof typeof flags, min: number): number => {
@@ -172,13 +168,13 @@ async function scrapePart(pid: number, admin: number, proxy: number): Promise<Sc
     await touchEveryName(proxy, NAMES);
     const idle = await idleCpuRate(pid);
     const agent = keepAlive();
-    const first = await get(admin, path, agent, '127.0.0.1', false, SCRAPE_HEADERS);
-    for (let i = 0; i < 2; i++) await get(admin, path, agent, '127.0.0.1', false, SCRAPE_HEADERS);
+    const first = await get(admin, path, agent);
+    for (let i = 0; i < 2; i++) await get(admin, path, agent);
     const times: number[] = [];
     let bytes = 0;
     const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
     for (let i = 0; i < SCRAPES; i++) {
-      const r = await get(admin, path, agent, '127.0.0.1', false, SCRAPE_HEADERS);
+      const r = await get(admin, path, agent);
       if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
       times.push(r.ms);
       bytes = r.bytes;
@@ -215,7 +211,7 @@ function scrapeEverySecond(admin: number): { stop(): Promise<number[][]> } {
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
     running = (async () => {
-      for (const [i, path] of ENDPOINTS.entries()) times[i]!.push((await get(admin, path, agent, '127.0.0.1', false, SCRAPE_HEADERS)).ms);
+      for (const [i, path] of ENDPOINTS.entries()) times[i]!.push((await get(admin, path, agent)).ms);
     })();
   };
   tick();
@@ -253,9 +249,9 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
   if (flags['same-bytes']) {
     phases.push('same-bytes');
     staticPort = await freePort();
-    const bodies = new Map<string, Buffer>();
-    for (const path of ENDPOINTS) bodies.set(path, (await get(admin, path, false, '127.0.0.1', true, SCRAPE_HEADERS)).raw);
-    await staticCopy(tmp, staticPort, bodies, flags.gzip);
+    const bodies = new Map<string, string>();
+    for (const path of ENDPOINTS) bodies.set(path, (await get(admin, path, false, '127.0.0.1', true)).body);
+    await staticCopy(tmp, staticPort, bodies);
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const phase of phases) {
@@ -426,7 +422,7 @@ async function main(): Promise<void> {
     const ws = ONLY.has('ws') ? (console.error('ws:'), await wsPart(daemon.pid, admin, port, spread)) : undefined;
     await stopAll();
 
-    console.log(`${measured}, ${scopes.clients} clients, ${scopes.services} services, ${scopes.metrics} values in /admin/metrics.json${flags.gzip ? "; scrapes ask for gzip" : ""}\n`);
+    console.log(`${measured}, ${scopes.clients} clients, ${scopes.services} services, ${scopes.metrics} values in /admin/metrics.json\n`);
     for (const line of report(scrape, load, ws)) console.log(line);
     console.log(
       `\n${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; wrk -t1 -c${CONNECTIONS} paced, ${SECONDS} s per load phase, ` +

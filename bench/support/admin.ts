@@ -21,25 +21,20 @@ export interface Got {
   readonly ms: number;
   readonly bytes: number;
   readonly body: string;
-  /** The body's bytes as received (kept with `keepBody`; a compressed one stays compressed). */
-  readonly raw: Buffer;
 }
 
 /** One GET; `agent` keeps its connection for the next one (as a scraper does). */
-export function get(port: number, path: string, agent: Agent | false, host = '127.0.0.1', keepBody = false, headers: Record<string, string> = {}): Promise<Got> {
+export function get(port: number, path: string, agent: Agent | false, host = '127.0.0.1', keepBody = false): Promise<Got> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { ...headers, host }, timeout: 30_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: { host }, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
       res.on('data', (c: Buffer) => {
         bytes += c.length;
         if (keepBody) chunks.push(c);
       });
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, bytes, body: keepBody ? raw.toString('utf8') : '', raw });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, bytes, body: keepBody ? Buffer.concat(chunks).toString('utf8') : '' }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in 30 s`)));
@@ -176,14 +171,12 @@ export async function openPages(url: string, n: number): Promise<Pages | { unava
  * a server that only sends them, so that a phase scraping it shows what moving those bytes to
  * the scraper costs this machine, apart from anything the daemon does.
  */
-export async function staticCopy(tmp: string, port: number, bodies: ReadonlyMap<string, Buffer>, gzip = false): Promise<void> {
+export async function staticCopy(tmp: string, port: number, bodies: ReadonlyMap<string, string>): Promise<void> {
   const root = join(tmp, 'static');
   for (const [path, body] of bodies) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), body);
   }
-  // Compressed bodies are sent as the daemon sends them, with their encoding named.
-  const encoding = gzip ? ' add_header Content-Encoding gzip;' : '';
-  const conf = nginxConfig(tmp, 'static', `  server {\n    listen 127.0.0.1:${port};\n    root ${root};\n    location / { default_type text/plain;${encoding} }\n  }`);
+  const conf = nginxConfig(tmp, 'static', `  server {\n    listen 127.0.0.1:${port};\n    root ${root};\n    location / { default_type text/plain; }\n  }`);
   await startNginx(tmp, 'static', conf);
 }

@@ -10,7 +10,7 @@ import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
 import { helpPage, loggingPage, requestsPage, uiFile } from './pages.ts';
-import { BodyRefused, gzipWanted, readBody, sendBody, sendJson, sendStream, sendText } from './respond.ts';
+import { BodyRefused, readBody, sendBody, sendJson, sendStream, sendText } from './respond.ts';
 import { admit, DEFAULT_SECURITY } from './security.ts';
 
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
@@ -154,8 +154,7 @@ export class AdminServer {
     const prom = hooks.prometheus();
     if (path === prom.path) {
       const ex = this.exporter;
-      const z = gzipWanted(req);
-      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out, z.gzip), (c) => ex.release(c), z.headers);
+      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out), (c) => ex.release(c));
     }
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
@@ -193,8 +192,7 @@ export class AdminServer {
         if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? await treeOfSliced(m, q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
         const ex = this.exporter;
-        const z = gzipWanted(req);
-        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out, z.gzip), (c) => ex.release(c), z.headers);
+        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out), (c) => ex.release(c));
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);

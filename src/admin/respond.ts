@@ -44,9 +44,8 @@ export async function sendStream(
   type: string,
   produce: (out: (chunk: Buffer) => void) => Promise<void>,
   release: (chunk: Buffer) => void = releaseChunk,
-  extra: Record<string, string> = {},
 ): Promise<void> {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...extra });
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   const queue: Buffer[] = [];
   let writing = 0;
   let produced = false;
@@ -85,25 +84,6 @@ export async function sendStream(
   }
   produced = true;
   next();
-}
-
-/**
- * Whether the client takes gzip (`Accept-Encoding: gzip`, or `*`, with no `q=0`), and the
- * headers of an answer that may or may not be compressed.
- */
-export function gzipWanted(req: IncomingMessage): { gzip: boolean; headers: Record<string, string> } {
-  const accept = req.headers['accept-encoding'];
-  let gzip = false;
-  if (typeof accept === 'string') {
-    for (const item of accept.split(',')) {
-      const [coding, ...params] = item.split(';').map((p) => p.trim().toLowerCase());
-      if (coding !== 'gzip' && coding !== '*') continue;
-      const q = params.find((p) => p.startsWith('q='));
-      gzip = q === undefined || Number(q.slice(2)) > 0;
-      if (coding === 'gzip') break;
-    }
-  }
-  return { gzip, headers: gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : { vary: 'accept-encoding' } };
 }
 
 /** Text safe inside HTML. */

@@ -8,7 +8,6 @@
 
 import { Worker } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';
-import { gzipped } from './gzip.ts';
 import { streamFlatJson, yieldToLoop } from './json.ts';
 import type { Change } from './changes.ts';
 import type { MetricsRegistry } from './metrics.ts';
@@ -24,8 +23,8 @@ export interface ThreadSetup {
 export type ToThread =
   | { readonly type: 'changes'; readonly changes: Change[] }
   | { readonly type: 'chunks'; readonly buffers: ArrayBuffer[] }
-  | { readonly type: 'export'; readonly id: number; readonly gzip: boolean; readonly format: 'json'; readonly under: string | undefined }
-  | { readonly type: 'export'; readonly id: number; readonly gzip: boolean; readonly format: 'prometheus'; readonly prefix: string };
+  | { readonly type: 'export'; readonly id: number; readonly format: 'json'; readonly under: string | undefined }
+  | { readonly type: 'export'; readonly id: number; readonly format: 'prometheus'; readonly prefix: string };
 
 export type FromThread =
   | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
@@ -91,20 +90,16 @@ export class ExportThread {
     return !this.#closed && this.failure === undefined && (this.#worker !== undefined || this.#registry.size >= this.#min);
   }
 
-  /** `/admin/metrics.json`'s flat form, under `under`, as chunks given to `out` (gzip-compressed when asked). */
-  json(under: string | undefined, out: Out, gzip = false): Promise<void> {
-    return this.#export({ type: 'export', id: this.#next++, gzip, format: 'json', under }, out);
+  /** `/admin/metrics.json`'s flat form, under `under`, as chunks given to `out`. */
+  json(under: string | undefined, out: Out): Promise<void> {
+    if (!this.threaded) return streamFlatJson(this.#registry, under, out);
+    return this.#export({ type: 'export', id: this.#next++, format: 'json', under }, out);
   }
 
-  /** The Prometheus text, each name prefixed by `prefix`, as chunks given to `out` (gzip-compressed when asked). */
-  prometheus(prefix: string, out: Out, gzip = false): Promise<void> {
-    return this.#export({ type: 'export', id: this.#next++, gzip, format: 'prometheus', prefix }, out);
-  }
-
-  /** The export written on the event loop. */
-  #onLoop(m: ToThread & { type: 'export' }, out: Out): Promise<void> {
-    const write = (o: Out) => (m.format === 'json' ? streamFlatJson(this.#registry, m.under, o) : streamPrometheus(this.#registry, m.prefix, o));
-    return m.gzip ? gzipped(write, out) : write(out);
+  /** The Prometheus text, each name prefixed by `prefix`, as chunks given to `out`. */
+  prometheus(prefix: string, out: Out): Promise<void> {
+    if (!this.threaded) return streamPrometheus(this.#registry, prefix, out);
+    return this.#export({ type: 'export', id: this.#next++, format: 'prometheus', prefix }, out);
   }
 
   /** Gives a chunk back once it has been sent: to the thread that filled it, or to the pool. */
@@ -126,10 +121,11 @@ export class ExportThread {
   }
 
   async #export(m: ToThread & { type: 'export' }, out: Out): Promise<void> {
-    if (!this.threaded || (this.#worker ?? this.#start()) === undefined) return this.#onLoop(m, out);
+    const main = () => (m.format === 'json' ? streamFlatJson(this.#registry, m.under, out) : streamPrometheus(this.#registry, m.prefix, out));
+    if ((this.#worker ?? this.#start()) === undefined) return main();
     await this.#registry.publishGauges(GAUGE_SLICE, yieldToLoop);
     // The thread may have failed meanwhile.
-    if (this.#worker === undefined) return this.#onLoop(m, out);
+    if (this.#worker === undefined) return main();
     this.#registry.handOn();
     // Nothing freed from now is used again until the thread has written this one.
     this.#registry.store.hold();

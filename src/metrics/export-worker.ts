@@ -8,7 +8,6 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';
 import { applyChanges } from './changes.ts';
-import { gzipPieces } from './gzip.ts';
 import type { FromThread, ThreadSetup, ToThread } from './export-thread.ts';
 import { HistogramWindow } from './histogram.ts';
 import { writeFlatJson } from './json.ts';
@@ -69,12 +68,8 @@ port.on('message', (m: ToThread) => {
         if (buffers.length >= CHUNKS_PER_MESSAGE) flush();
       };
       try {
-        // Compressed text is made whole first (zlib in one go), then moved on in pieces.
-        const kept: Buffer[] = [];
-        const write = m.gzip ? (c: Buffer) => kept.push(c) : out;
-        if (m.format === 'json') writeFlatJson(registry, m.under, write);
-        else writePrometheus(registry, m.prefix, write);
-        if (m.gzip) for (const piece of gzipPieces(kept)) out(piece);
+        if (m.format === 'json') writeFlatJson(registry, m.under, out);
+        else writePrometheus(registry, m.prefix, out);
         flush();
         send({ type: 'done', id: m.id });
       } catch (e) {

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { Disco, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
@@ -173,26 +172,6 @@ routers:
     assert.equal(one('rt:server:requests', { rt: 'q"uo\\te', server: `127.0.0.1/${d.port('q"uo\\te')}` }), 3);
     assert.equal(one('rt:bindcache:path:misses', { rt: 'int-2' }), 2);
     assert.ok(one('namer:_:io_l5d_fs:lookups', {}) >= 1);
-  });
-
-  test('a scraper that takes gzip (as Prometheus does) gets the same text compressed; q=0 gets it plain', async () => {
-    const plain = parse(await prom());
-    const z = await send(d.adminPort, { path: '/admin/metrics/prometheus', headers: { 'accept-encoding': 'gzip, deflate' } });
-    assert.equal(z.status, 200);
-    assert.equal(z.headers['content-encoding'], 'gzip');
-    assert.equal(z.headers['vary'], 'accept-encoding');
-    const text = gunzipSync(z.raw).toString('utf8');
-    assert.ok(z.raw.length * 4 < text.length, `${z.raw.length} bytes for ${text.length}`);
-    const names = (samples: Sample[]) => new Set(samples.map((s) => key(s.name, s.labels)));
-    assert.deepEqual(names(parse(text)), names(plain));
-    const json = await send(d.adminPort, { path: '/admin/metrics.json', headers: { 'accept-encoding': 'gzip' } });
-    assert.equal(json.headers['content-encoding'], 'gzip');
-    assert.ok(Object.keys(JSON.parse(gunzipSync(json.raw).toString('utf8')) as object).length > 50);
-    for (const refused of ['gzip;q=0', 'identity', 'br']) {
-      const r = await send(d.adminPort, { path: '/admin/metrics/prometheus', headers: { 'accept-encoding': refused } });
-      assert.equal(r.headers['content-encoding'], undefined, refused);
-      parse(r.body);
-    }
   });
 
   test('counters and histogram counts equal what /admin/metrics.json reports at the same moment', async () => {

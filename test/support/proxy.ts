@@ -106,8 +106,6 @@ export interface Reply {
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
   readonly body: string;
-  /** The body's bytes as received (compressed ones stay compressed). */
-  readonly raw: Buffer;
 }
 
 /** One request on a fresh connection; resolves with the whole response. */
@@ -116,10 +114,7 @@ export function send(port: number, options: { method?: string; path?: string; he
     const req = request({ host: '127.0.0.1', port, agent: false, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: raw.toString('utf8'), raw });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
