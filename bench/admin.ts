@@ -31,6 +31,9 @@
 //   npm run bench:admin -- --label TEXT                  names what was measured (default: the commit)
 //   npm run bench:admin -- --control 25                  load part: also a phase with no scraping
 //                                                       while another process is busy 25 ms a second
+//   npm run bench:admin -- --scrape-every 15             load part: seconds between scrapes of both
+//                                                       endpoints (1 unless given; Prometheus's
+//                                                       own default is 60)
 //   npm run bench:admin -- --same-bytes                  load part: also a phase scraping the same
 //                                                       bodies from nginx (what the bytes cost the
 //                                                       machine, apart from the daemon)
@@ -72,6 +75,7 @@ const { values: flags } = parseArgs({
     label: { type: 'string' },
     control: { type: 'string' },
     'same-bytes': { type: 'boolean', default: false },
+    'scrape-every': { type: 'string', default: '1' },
   },
 });
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
@@ -82,6 +86,7 @@ const num = (name: keyof typeof flags, min: number): number => {
   return v;
 };
 const SECONDS = num('duration', 1);
+const SCRAPE_EVERY_S = num('scrape-every', 1);
 const ROUNDS = num('rounds', 1);
 const SCRAPES = num('scrapes', 1);
 const NAMES = num('names', 1);
@@ -204,8 +209,8 @@ interface LoadRow {
   readonly scrapes: Stats[] | undefined;
 }
 
-/** Scrapes both endpoints in turn once a second until stopped; the times taken, by endpoint. */
-function scrapeEverySecond(admin: number): { stop(): Promise<number[][]> } {
+/** Scrapes both endpoints in turn every SCRAPE_EVERY_S until stopped; the times taken, by endpoint. */
+function scrapeEvery(admin: number): { stop(): Promise<number[][]> } {
   const agent = keepAlive();
   const times: number[][] = ENDPOINTS.map(() => []);
   let running: Promise<void> = Promise.resolve();
@@ -215,7 +220,7 @@ function scrapeEverySecond(admin: number): { stop(): Promise<number[][]> } {
     })();
   };
   tick();
-  const timer = setInterval(tick, 1000);
+  const timer = setInterval(tick, SCRAPE_EVERY_S * 1000);
   return {
     async stop() {
       clearInterval(timer);
@@ -257,7 +262,7 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
     for (const phase of phases) {
       const scraping = phase === 'scraping';
       const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
-      const scraper = scraping ? scrapeEverySecond(admin) : phase === 'same-bytes' ? scrapeEverySecond(staticPort!) : undefined;
+      const scraper = scraping ? scrapeEvery(admin) : phase === 'same-bytes' ? scrapeEvery(staticPort!) : undefined;
       const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });
       const cpuPercent = ((cpuMs(pid) - c0) / (performance.now() - t0)) * 100;
@@ -279,9 +284,9 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
 }
 
 function describePhase(phase: Phase, controlMs: number | undefined): string {
-  if (phase === 'scraping') return 'scraping every 1 s';
+  if (phase === 'scraping') return `scraping every ${SCRAPE_EVERY_S} s`;
   if (phase === 'control') return `no scraping, another process busy ${controlMs} ms a second`;
-  if (phase === 'same-bytes') return 'the same bodies scraped every 1 s from nginx';
+  if (phase === 'same-bytes') return `the same bodies scraped every ${SCRAPE_EVERY_S} s from nginx`;
   return 'no scraping';
 }
 
@@ -353,7 +358,7 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
     for (const r of load) {
       const s = r.scrapes;
       out.push(
-        `| ${r.round + 1} | ${r.scraping ? 'every 1 s' : r.control ? `no; another process busy ${flags.control} ms/s` : r.sameBytes ? 'no; the same bodies from nginx every 1 s' : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
+        `| ${r.round + 1} | ${r.scraping ? `every ${SCRAPE_EVERY_S} s` : r.control ? `no; another process busy ${flags.control} ms/s` : r.sameBytes ? `no; the same bodies from nginx every ${SCRAPE_EVERY_S} s` : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
           `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} |`,
       );
     }
