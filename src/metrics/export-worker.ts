@@ -1,7 +1,7 @@
 // The export thread: a copy of the registry's names over the same shared memory, kept up to
 // date by the changes the registry hands on, writes `/admin/metrics.json` and the Prometheus
-// text here, off the event loop that routes requests. Each 64 KiB chunk is moved to the main
-// thread as it fills, and comes back to be filled again once it has been sent.
+// text here, off the event loop that routes requests. The 64 KiB chunks move to the main thread
+// as they fill, a few to a message, and come back to be filled again once they have been sent.
 
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -29,6 +29,7 @@ function yieldToRouting(): void {
 }
 
 yieldToRouting();
+
 /** Chunks (64 KiB each) moved to the main thread in one message. */
 const CHUNKS_PER_MESSAGE = 4;
 
