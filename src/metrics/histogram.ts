@@ -54,7 +54,8 @@ export interface HistogramSnapshot {
 export class HistogramWindow {
   readonly slices: number;
   readonly sliceMs: number;
-  readonly #cell: Float64Array;
+  /** An int32: the epoch stays a small integer, and `% slices` stays integer arithmetic. */
+  readonly #cell: Int32Array;
   #timer: NodeJS.Timeout | undefined;
 
   /**
@@ -64,7 +65,7 @@ export class HistogramWindow {
   constructor(windowMs = 60_000, slices = 6, tick = true, memory = new SharedArrayBuffer(8)) {
     this.slices = slices;
     this.sliceMs = windowMs / slices;
-    this.#cell = new Float64Array(memory, 0, 1);
+    this.#cell = new Int32Array(memory, 0, 1);
     if (tick) {
       this.#timer = setInterval(() => this.advance(), this.sliceMs);
       this.#timer.unref();
@@ -195,7 +196,7 @@ export class Histogram {
     const n = this.#n;
     const f = this.#f!;
     const u = this.#u!;
-    const last = f[this.#fo + EPOCH]!;
+    const last = f[this.#fo + EPOCH]! | 0;
     const gone = Math.min(n, now - last);
     for (let i = 1; i <= gone; i++) {
       const slice = (last + i) % n;
@@ -248,7 +249,7 @@ export class Histogram {
     const n = this.#n;
     if (gone === 0) return { t: this.#u!, to: this.#uo + n * NB };
     SCRATCH.fill(0);
-    const last = this.#f![this.#fo + EPOCH]!;
+    const last = this.#f![this.#fo + EPOCH]! | 0;
     for (let k = 0; k < n - gone; k++) {
       const o = this.#uo + sliceOf(last - k, n) * NB;
       for (let b = 0; b < NB; b++) SCRATCH[b]! += this.#u![o + b]!;
@@ -262,7 +263,7 @@ export class Histogram {
     const f = this.#f!;
     const n = this.#n;
     const gone = this.#gone();
-    const last = f[this.#fo + EPOCH]!;
+    const last = f[this.#fo + EPOCH]! | 0;
     let count = 0;
     let sum = 0;
     let min = Infinity;
