@@ -162,12 +162,4 @@ export class MetricStore {
     this.#parkedSlots = [];
     this.#parkedBlocks = [];
   }
-
-  /** Slots and blocks in use (for tests and the process metrics). */
-  get used(): { slots: number; blocks: number } {
-    return {
-      slots: this.#nextSlot - this.#freeSlots.length - this.#parkedSlots.length,
-      blocks: this.#nextBlock - this.#freeBlocks.length - this.#parkedBlocks.length,
-    };
-  }
 }

@@ -3,12 +3,12 @@
 // at once, and when the thread cannot run.
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, test } from 'node:test';
-import { ExportThread, flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats } from '../../src/metrics/index.ts';
+import { after, describe, test } from 'node:test';
+import { ExportThread, type ExportThreadOptions, flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats } from '../../src/metrics/index.ts';
 import { MetricStore } from '../../src/metrics/store.ts';
 
 function registry(): MetricsRegistry {
@@ -27,6 +27,28 @@ function fill(r: MetricsRegistry, n: number, from = 0): void {
   }
 }
 
+/** Modules that stand in for the thread's, in a folder removed after the tests. */
+const modules = mkdtempSync(join(tmpdir(), 'dtabd-export-thread-'));
+after(() => rmSync(modules, { recursive: true, force: true }));
+
+function workerModule(name: string, source: string): URL {
+  const file = join(modules, name);
+  writeFileSync(file, source);
+  return pathToFileURL(file);
+}
+
+/** A registry and a thread over it (started at its first export), both closed after `body`. */
+async function withThread(options: ExportThreadOptions, body: (r: MetricsRegistry, ex: ExportThread) => Promise<void>): Promise<void> {
+  const r = registry();
+  const ex = new ExportThread(r, options);
+  try {
+    await body(r, ex);
+  } finally {
+    ex.close();
+    r.close();
+  }
+}
+
 /** What `ex` writes, as text, each chunk given back as a response would. */
 async function scrape(ex: ExportThread, run: (ex: ExportThread, out: (c: Buffer) => void) => Promise<void>): Promise<string> {
   const chunks: Buffer[] = [];
@@ -42,27 +64,20 @@ const prom = (prefix = '') => (ex: ExportThread, out: (c: Buffer) => void) => ex
 
 describe('the metrics export thread', () => {
   test('writes what the event loop writes, whole and under a scope, in JSON and Prometheus text', async () => {
-    const r = registry();
-    fill(r, 2000);
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      fill(r, 2000);
       assert.equal(await scrape(ex, json()), flatJson(r));
       assert.ok(ex.threaded);
       assert.equal(await scrape(ex, prom('l5d_')), prometheusText(r, 'l5d_'));
       assert.equal(await scrape(ex, json('rt/http/client/#/io.l5d.fs/s3')), flatJson(r, 'rt/http/client/#/io.l5d.fs/s3'));
       assert.equal(await scrape(ex, json('no/such/scope')), '{}');
       assert.deepEqual(JSON.parse(await scrape(ex, json())), r.flat());
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('follows metrics that come, go and change after it started, and slices that leave the window', async () => {
-    const r = registry();
-    fill(r, 300);
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      fill(r, 300);
       await scrape(ex, json());
       fill(r, 300, 300);
       r.removeScope('rt/http/client/#/io.l5d.fs/s5');
@@ -83,16 +98,11 @@ describe('the metrics export thread', () => {
       const idle = JSON.parse(await scrape(ex, json())) as Record<string, number>;
       assert.equal(idle['rt/http/client/#/io.l5d.fs/s9/request_latency_ms.count'], 0);
       assert.equal(await scrape(ex, prom()), prometheusText(r));
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('a pruned handle that records late changes no metric that took its memory', async () => {
-    const r = registry();
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
       const old = new RequestStats(r, 'rt/http/client/old');
       old.record(true, 5);
       await scrape(ex, json());
@@ -109,10 +119,7 @@ describe('the metrics export thread', () => {
       assert.equal(flat['rt/http/client/new/request_latency_ms.count'], 0);
       fresh.record(true, 3);
       assert.equal(await scrape(ex, json()), flatJson(r));
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('a gauge pruned while the gauges are being read is not written over the metric that took its slot', async () => {
@@ -133,10 +140,8 @@ describe('the metrics export thread', () => {
   });
 
   test('a gauge made while the gauges are being read is written before the thread prints it', async () => {
-    const r = registry();
-    for (let i = 0; i < 800; i++) r.gauge(`g/${i}`, () => 5);
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      for (let i = 0; i < 800; i++) r.gauge(`g/${i}`, () => 5);
       await scrape(ex, json());
       const pending = scrape(ex, json());
       // During the reading of the gauges (250 per turn): one new, one made again under its name.
@@ -147,20 +152,14 @@ describe('the metrics export thread', () => {
       const got = JSON.parse(await pending) as Record<string, number>;
       assert.equal(got['rt/x/client/new/loadbalancer/size'], 42);
       assert.equal(got['g/1'], 99);
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('a thread that stops answering is given up after the timeout; scrapes go on on the event loop', async () => {
-    const silent = join(tmpdir(), `dtabd-silent-worker-${process.pid}.mjs`);
-    writeFileSync(silent, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n");
-    const r = registry();
-    fill(r, 20);
+    const silent = workerModule('silent.mjs', "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => {});\n");
     const failures: string[] = [];
-    const ex = new ExportThread(r, { minMetrics: 0, workerFile: pathToFileURL(silent), timeoutMs: 300, onFailure: (e) => failures.push(e.message) });
-    try {
+    await withThread({ minMetrics: 0, workerFile: silent, timeoutMs: 300, onFailure: (e) => failures.push(e.message) }, async (r, ex) => {
+      fill(r, 20);
       await assert.rejects(scrape(ex, json()), /did not finish a scrape in 300 ms/);
       assert.equal(failures.length, 1);
       assert.equal(ex.threaded, false);
@@ -169,10 +168,7 @@ describe('the metrics export thread', () => {
       const slot = r.store.slot();
       r.store.release(slot);
       assert.equal(r.store.slot(), slot);
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('memory freed while an export reads is not given out until it is done', () => {
@@ -190,43 +186,33 @@ describe('the metrics export thread', () => {
   });
 
   test('exports asked for at once each get their own text', async () => {
-    const r = registry();
-    fill(r, 1500);
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      fill(r, 1500);
       const [j1, p1, j2, p2] = await Promise.all([scrape(ex, json()), scrape(ex, prom()), scrape(ex, json('rt/http/client/#/io.l5d.fs/s1')), scrape(ex, prom('x_'))]);
       assert.equal(j1, flatJson(r));
       assert.equal(p1, prometheusText(r));
       assert.equal(j2, flatJson(r, 'rt/http/client/#/io.l5d.fs/s1'));
       assert.equal(p2, prometheusText(r, 'x_'));
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('a small tree is written on the event loop; a large one in the thread', async () => {
-    const r = registry();
-    fill(r, 10);
-    const ex = new ExportThread(r, { minMetrics: 1000 });
-    try {
+    let closed: ExportThread | undefined;
+    await withThread({ minMetrics: 1000 }, async (r, ex) => {
+      closed = ex;
+      fill(r, 10);
       assert.equal(ex.threaded, false);
       assert.equal(await scrape(ex, json()), flatJson(r));
       fill(r, 300, 10);
       assert.equal(ex.threaded, true);
       assert.equal(await scrape(ex, prom()), prometheusText(r));
-    } finally {
-      ex.close();
-      r.close();
-    }
-    assert.equal(ex.threaded, false);
+    });
+    assert.equal(closed?.threaded, false);
   });
 
   test('the thread runs at the lowest scheduling priority, so routing comes first', async () => {
-    const r = registry();
-    fill(r, 10);
-    const ex = new ExportThread(r, { minMetrics: 0 });
-    try {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      fill(r, 10);
       await scrape(ex, json());
       const nice: Record<string, number> = {};
       for (const t of readdirSync('/proc/self/task')) {
@@ -239,20 +225,14 @@ describe('the metrics export thread', () => {
       assert.ok(thread !== undefined, `threads: ${JSON.stringify(nice)}`);
       assert.equal(thread[1], 19);
       assert.equal(nice['MainThread'] ?? nice['node'], 0);
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 
   test('when the thread cannot run, exports are written on the event loop and the failure is told', async () => {
-    const broken = join(tmpdir(), `dtabd-broken-worker-${process.pid}.mjs`);
-    writeFileSync(broken, 'throw new Error("this thread cannot start");\n');
-    const r = registry();
-    fill(r, 50);
+    const broken = workerModule('broken.mjs', 'throw new Error("this thread cannot start");\n');
     const failures: string[] = [];
-    const ex = new ExportThread(r, { minMetrics: 0, workerFile: pathToFileURL(broken), onFailure: (e) => failures.push(e.message) });
-    try {
+    await withThread({ minMetrics: 0, workerFile: broken, onFailure: (e) => failures.push(e.message) }, async (r, ex) => {
+      fill(r, 50);
       // The first export may be cut off by the failure; the next ones are whole.
       await scrape(ex, json()).catch(() => '');
       for (let i = 0; i < 50 && ex.failure === undefined; i++) await new Promise((res) => setTimeout(res, 20));
@@ -261,9 +241,6 @@ describe('the metrics export thread', () => {
       assert.equal(ex.threaded, false);
       assert.equal(await scrape(ex, json()), flatJson(r));
       assert.equal(await scrape(ex, prom()), prometheusText(r));
-    } finally {
-      ex.close();
-      r.close();
-    }
+    });
   });
 });
