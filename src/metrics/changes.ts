@@ -5,6 +5,7 @@
 
 import { Counter } from './counter.ts';
 import { Histogram } from './histogram.ts';
+import { ExportCache } from './export-cache.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 import { MetricStore, type PageMessage } from './store.ts';
 
@@ -49,15 +50,15 @@ function view(copy: MetricsRegistry, name: string, kind: MetricKind, slot: numbe
   const store = copy.store;
   // Literals in the registry's own order: the exporters see one shape of object (spreading
   // a common part made them slower by a third).
-  if (kind === 'counter') return { kind, metric: new Counter(store.scalarPage(slot) ?? new Float64Array(1), MetricStore.indexOf(slot)), name, cache: {}, slot };
+  if (kind === 'counter') return { kind, metric: new Counter(store.scalarPage(slot) ?? new Float64Array(1), MetricStore.indexOf(slot)), name, cache: new ExportCache(), slot };
   if (kind === 'gauge') {
     const page = store.scalarPage(slot) ?? new Float64Array(1);
     const index = MetricStore.indexOf(slot);
-    return { kind, read: () => page[index]!, name, cache: {}, slot };
+    return { kind, read: () => page[index]!, name, cache: new ExportCache(), slot };
   }
   const metric = Histogram.reading(copy.window, () => {
     const handle = store.read(slot);
     return handle > 0 ? store.blockAt(handle - 1) : undefined;
   });
-  return { kind, metric, name, cache: {}, slot };
+  return { kind, metric, name, cache: new ExportCache(), slot };
 }

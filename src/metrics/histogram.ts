@@ -4,7 +4,7 @@
 // leaves it a minute later. Recording is a bucket increment into typed arrays taken at the
 // first value: nothing is allocated per request.
 
-import { type Block, blockSize } from './store.ts';
+import { type Block, blockSize, type MetricStore } from './store.ts';
 
 /** Bucket bounds: 1, 2, ... 10, then about 10 % apart up to an hour (Finagle-like precision). */
 const BOUNDS: number[] = (() => {
@@ -110,6 +110,23 @@ const MAX = 3;
 /** The slice epoch `e` is kept in (epochs before the first are never live, but may be asked). */
 function sliceOf(e: number, n: number): number {
   return ((e % n) + n) % n;
+}
+
+/**
+ * A histogram's stamp from its block's float64s at `fo` (n slices, the clock at `epoch`): it
+ * moves with every value, and with every slice that leaves the window.
+ */
+export function blockStamp(f: Float64Array, fo: number, epoch: number, n: number): number {
+  const g = epoch - f[fo + EPOCH]!;
+  return f[fo + STAMP]! * (n + 1) + (g <= 0 ? 0 : Math.min(n, g));
+}
+
+/** The stamp of the histogram whose handle is in `slot` of `store` (0 before its first value). */
+export function stampInStore(store: MetricStore, slot: number, epoch: number, n: number): number {
+  const handle = store.read(slot);
+  if (handle <= 0) return 0;
+  const f = store.blockFloats(handle - 1);
+  return f === undefined ? 0 : blockStamp(f, store.blockFloatOffset(handle - 1), epoch, n);
 }
 
 /** The live slices' totals when some slices are out of the window but not cleared yet. */
@@ -233,7 +250,7 @@ export class Histogram {
   /** Changes when the snapshot may have: an exporter that kept the last one's text can reuse it. */
   get stamp(): number {
     if (!this.#readable()) return 0;
-    return this.#f![this.#fo + STAMP]! * (this.#n + 1) + this.#gone();
+    return blockStamp(this.#f!, this.#fo, this.#window.epoch, this.#n);
   }
 
   /** Observations in the window. */

@@ -3,6 +3,7 @@
 // of tens of thousands of metrics is one pass of number writing and byte copying.
 
 import { ByteSink, releaseChunk, utf8 } from './bytes.ts';
+import { LastText, type Reprint } from './reprint.ts';
 import type { MutableSnapshot } from './histogram.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
@@ -57,29 +58,27 @@ export function stampOf(m: Metric): number {
   return m.kind === 'counter' ? m.metric.value : m.kind === 'gauge' ? m.read() : m.metric.stamp;
 }
 
-function writeFlat(sink: ByteSink, ms: readonly Metric[], from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    const m = ms[i]!;
-    const c = m.cache;
-    const stamp = stampOf(m);
-    if (m.kind !== 'histogram') {
-      writeOne(sink, m, i === 0, stamp);
-      continue;
+function writeFlat(sink: ByteSink, ms: readonly Metric[], from: number, to: number, r: Reprint | undefined): void {
+  if (r === undefined) {
+    for (let i = from; i < to; i++) {
+      const m = ms[i]!;
+      writeOne(sink, m, i === 0, stampOf(m));
     }
-    // A histogram unchanged since the last export: the same bytes (most of a large tree is
-    // idle, and a histogram's quantiles are the costly part). Only histograms keep their text
-    // (a counter's costs less to write than to keep), and only once idle: a busy one's would
-    // be garbage by the next scrape.
-    const idle = c.jsonStamp === stamp;
-    if (idle && i > 0 && c.jsonText !== undefined) {
-      sink.bytes(c.jsonText);
-      continue;
-    }
-    const mark = sink.mark();
-    writeOne(sink, m, i === 0, stamp);
-    c.jsonText = idle && i > 0 ? sink.since(mark) : undefined;
-    c.jsonStamp = stamp;
+    return;
   }
+  const slots = r.slots;
+  for (let i = from; i < to; i++) {
+    const slot = slots[i]!;
+    const stamp = r.stampOf(i, ms[i]!);
+    // Unchanged since the last export: its bytes copied from there. The first metric has no
+    // comma before it: its text fits nowhere else.
+    if (i > 0 && r.keep(slot, stamp)) continue;
+    r.flush();
+    const at = sink.position;
+    writeOne(sink, ms[i]!, i === 0, stamp);
+    r.wrote(slot, at, stamp, i > 0);
+  }
+  r.flush();
 }
 
 /** One metric's keys and values; `value` is a counter's or a gauge's value, read already. */
@@ -109,19 +108,40 @@ export function flatJson(registry: MetricsRegistry, under?: string): string {
   const ms = registry.under(under);
   const sink = new ByteSink();
   sink.byte(OPEN);
-  writeFlat(sink, ms, 0, ms.length);
+  writeFlat(sink, ms, 0, ms.length, undefined);
   sink.byte(CLOSE);
   return textOf(sink.finish());
+}
+
+/** Each registry's last whole `/admin/metrics.json`, copied from by the next. */
+const LAST = new WeakMap<MetricsRegistry, LastText>();
+
+/**
+ * How a streamed export writes: the whole tree copies what did not change from the last whole
+ * export (reprint.ts); a scope, or a second export while one is under way, writes everything.
+ */
+function begin(registry: MetricsRegistry, ms: readonly Metric[], under: string | undefined, out: (chunk: Buffer) => void): { sink: ByteSink; r: Reprint | undefined } {
+  if (under !== undefined && under !== '') return { sink: new ByteSink(out), r: undefined };
+  let last = LAST.get(registry);
+  if (last === undefined) LAST.set(registry, (last = new LastText(registry)));
+  const r = last.begin(ms, '', out);
+  return { sink: r?.sink ?? new ByteSink(out), r };
 }
 
 /** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
 export function writeFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): void {
   const ms = registry.under(under);
-  const sink = new ByteSink(out);
-  sink.byte(OPEN);
-  writeFlat(sink, ms, 0, ms.length);
-  sink.byte(CLOSE);
-  sink.finish();
+  const { sink, r } = begin(registry, ms, under, out);
+  try {
+    sink.byte(OPEN);
+    writeFlat(sink, ms, 0, ms.length, r);
+    sink.byte(CLOSE);
+    if (r === undefined) sink.finish();
+    else r.end();
+  } catch (e) {
+    r?.abandon();
+    throw e;
+  }
 }
 
 /**
@@ -130,11 +150,17 @@ export function writeFlatJson(registry: MetricsRegistry, under: string | undefin
  */
 export async function streamFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.under(under);
-  const sink = new ByteSink(out);
-  sink.byte(OPEN);
-  await inSlices(ms, (from, to) => writeFlat(sink, ms, from, to));
-  sink.byte(CLOSE);
-  sink.finish();
+  const { sink, r } = begin(registry, ms, under, out);
+  try {
+    sink.byte(OPEN);
+    await inSlices(ms, (from, to) => writeFlat(sink, ms, from, to, r));
+    sink.byte(CLOSE);
+    if (r === undefined) sink.finish();
+    else r.end();
+  } catch (e) {
+    r?.abandon();
+    throw e;
+  }
 }
 
 function leaf(m: Metric): unknown {

@@ -14,29 +14,18 @@ import { type Change, CHANGES_HELD } from './changes.ts';
 import { Counter } from './counter.ts';
 import { inside, type Labelled, labelledName } from './scopes.ts';
 import { MetricStore } from './store.ts';
+import { ExportCache } from './export-cache.ts';
 
 export { Counter } from './counter.ts';
 export { Histogram, HistogramWindow } from './histogram.ts';
 export type { HistogramSnapshot } from './histogram.ts';
+export { ExportCache } from './export-cache.ts';
 
 /** `s` without trailing slashes (a loop: a regular expression here is quadratic on `///...x`). */
 function trimSlashes(s: string): string {
   let end = s.length;
   while (end > 0 && s.charCodeAt(end - 1) === 47) end--;
   return s.slice(0, end);
-}
-
-/** What exporters keep of a metric between reads: its name as each of them prints it. */
-export interface ExportCache {
-  json?: Buffer[];
-  prom?: Buffer[];
-  promPrefix?: string;
-  /** A histogram's last text (with its leading comma), and the stamp it had then. */
-  jsonText?: Buffer | undefined;
-  jsonStamp?: number;
-  promText?: Buffer | undefined;
-  promStamp?: number;
-  elems?: string[];
 }
 
 export type Metric = ({ kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram }) & {
@@ -84,6 +73,8 @@ export class MetricsRegistry {
   version = 0;
   /** Where the numbers are, shared with the export thread. */
   readonly store: MetricStore;
+  /** A copy read in another thread (see RegistryOptions.copy): its gauges' values are in the store. */
+  readonly copy: boolean;
   /** Each gauge's function and where its value goes; the list is made again when gauges change. */
   readonly #gauges = new Map<Metric, GaugeCell>();
   #gaugeList: GaugeCell[] | undefined;
@@ -99,7 +90,8 @@ export class MetricsRegistry {
     this.#max = options.maxMetrics ?? 100_000;
     this.store = new MetricStore(this.window.slices, BUCKETS);
     this.store.onPage = (page) => this.#changed({ op: 'page', page });
-    if (options.copy === true) return;
+    this.copy = options.copy === true;
+    if (this.copy) return;
     this.gauge('process/metrics/count', () => this.#metrics.size);
     this.gauge('process/metrics/dropped', () => this.dropped);
   }
@@ -258,7 +250,7 @@ export class MetricsRegistry {
     if (!this.#room(name)) return new Counter();
     const slot = this.store.slot();
     const c = new Counter(this.store.scalarPage(slot)!, MetricStore.indexOf(slot));
-    this.#add({ kind: 'counter', metric: c, name, cache: {}, slot });
+    this.#add({ kind: 'counter', metric: c, name, cache: new ExportCache(), slot });
     return c;
   }
 
@@ -274,13 +266,13 @@ export class MetricsRegistry {
       store.write(slot, id + 1);
       return store.blockAt(id)!;
     });
-    this.#add({ kind: 'histogram', metric: h, name, cache: {}, slot });
+    this.#add({ kind: 'histogram', metric: h, name, cache: new ExportCache(), slot });
     return h;
   }
 
   gauge(name: string, read: () => number): void {
     if (!this.#room(name)) return;
-    this.#add({ kind: 'gauge', read, name, cache: {}, slot: this.store.slot() });
+    this.#add({ kind: 'gauge', read, name, cache: new ExportCache(), slot: this.store.slot() });
   }
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */

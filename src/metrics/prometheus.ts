@@ -5,6 +5,7 @@
 // `_sum` and `_avg`).
 
 import { ByteSink, utf8 } from './bytes.ts';
+import { LastText, type Reprint } from './reprint.ts';
 import { inSlices, SNAP, stampOf, textOf } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
@@ -55,39 +56,46 @@ function heads(m: Metric, registry: MetricsRegistry, prefix: string): Buffer[] {
 
 const NL = 0x0a;
 
-function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string): void {
-  for (let i = from; i < to; i++) {
-    const m = ms[i]!;
-    // Kept with the prefix it was made for: a reload may change the prefix.
-    const c = m.cache;
-    if (c.prom === undefined || c.promPrefix !== prefix) {
-      c.prom = heads(m, registry, prefix);
-      c.promPrefix = prefix;
-      c.promText = undefined;
-    }
-    const stamp = stampOf(m);
-    const h = c.prom;
-    if (m.kind !== 'histogram') {
-      sink.bytes(h[0]!), sink.num(stamp), sink.byte(NL);
-      continue;
-    }
-    // A histogram unchanged since the last export: the same bytes, kept once idle (see json.ts).
-    const idle = c.promStamp === stamp;
-    if (idle && c.promText !== undefined) {
-      sink.bytes(c.promText);
-      continue;
-    }
-    const mark = sink.mark();
-    {
-      const s = m.metric.snapshot(SNAP);
-      if (s.count > 0) for (let q = 0; q < QUANTILES.length; q++) sink.bytes(h[q]!), sink.num(QUANTILES[q]![1](s)), sink.byte(NL);
-      sink.bytes(h[8]!), sink.num(s.count), sink.byte(NL);
-      sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);
-      sink.bytes(h[10]!), sink.num(s.avg), sink.byte(NL);
-    }
-    c.promText = idle ? sink.since(mark) : undefined;
-    c.promStamp = stamp;
+/** One metric's lines; `value` is a counter's or a gauge's value, read already. */
+function writeLines(sink: ByteSink, registry: MetricsRegistry, m: Metric, prefix: string, value: number): void {
+  // Kept with the prefix it was made for: a reload may change the prefix.
+  const c = m.cache;
+  if (c.prom === undefined || c.promPrefix !== prefix) {
+    c.prom = heads(m, registry, prefix);
+    c.promPrefix = prefix;
   }
+  const h = c.prom;
+  if (m.kind !== 'histogram') {
+    sink.bytes(h[0]!), sink.num(value), sink.byte(NL);
+    return;
+  }
+  const s = m.metric.snapshot(SNAP);
+  if (s.count > 0) for (let q = 0; q < QUANTILES.length; q++) sink.bytes(h[q]!), sink.num(QUANTILES[q]![1](s)), sink.byte(NL);
+  sink.bytes(h[8]!), sink.num(s.count), sink.byte(NL);
+  sink.bytes(h[9]!), sink.num(s.sum), sink.byte(NL);
+  sink.bytes(h[10]!), sink.num(s.avg), sink.byte(NL);
+}
+
+function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metric[], from: number, to: number, prefix: string, r: Reprint | undefined): void {
+  if (r === undefined) {
+    for (let i = from; i < to; i++) {
+      const m = ms[i]!;
+      writeLines(sink, registry, m, prefix, stampOf(m));
+    }
+    return;
+  }
+  const slots = r.slots;
+  for (let i = from; i < to; i++) {
+    const slot = slots[i]!;
+    const stamp = r.stampOf(i, ms[i]!);
+    // Unchanged since the last export: its lines copied from there.
+    if (r.keep(slot, stamp)) continue;
+    r.flush();
+    const at = sink.position;
+    writeLines(sink, registry, ms[i]!, prefix, stamp);
+    r.wrote(slot, at, stamp);
+  }
+  r.flush();
 }
 
 /**
@@ -98,16 +106,34 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
 export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   const ms = registry.ordered();
   const sink = new ByteSink();
-  writeProm(sink, registry, ms, 0, ms.length, prefix);
+  writeProm(sink, registry, ms, 0, ms.length, prefix, undefined);
   return textOf(sink.finish());
+}
+
+/** Each registry's last Prometheus text, copied from by the next (reprint.ts). */
+const LAST = new WeakMap<MetricsRegistry, LastText>();
+
+/** A streamed export's sink: copying from the last text, unless another export is under way. */
+function begin(registry: MetricsRegistry, ms: readonly Metric[], prefix: string, out: (chunk: Buffer) => void): { sink: ByteSink; r: Reprint | undefined } {
+  let last = LAST.get(registry);
+  if (last === undefined) LAST.set(registry, (last = new LastText(registry)));
+  // The text depends on the prefix: a text for another one is not copied from.
+  const r = last.begin(ms, prefix, out);
+  return { sink: r?.sink ?? new ByteSink(out), r };
 }
 
 /** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
 export function writePrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): void {
   const ms = registry.ordered();
-  const sink = new ByteSink(out);
-  writeProm(sink, registry, ms, 0, ms.length, prefix);
-  sink.finish();
+  const { sink, r } = begin(registry, ms, prefix, out);
+  try {
+    writeProm(sink, registry, ms, 0, ms.length, prefix, r);
+    if (r === undefined) sink.finish();
+    else r.end();
+  } catch (e) {
+    r?.abandon();
+    throw e;
+  }
 }
 
 /**
@@ -116,7 +142,13 @@ export function writePrometheus(registry: MetricsRegistry, prefix: string, out: 
  */
 export async function streamPrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.ordered();
-  const sink = new ByteSink(out);
-  await inSlices(ms, (from, to) => writeProm(sink, registry, ms, from, to, prefix));
-  sink.finish();
+  const { sink, r } = begin(registry, ms, prefix, out);
+  try {
+    await inSlices(ms, (from, to) => writeProm(sink, registry, ms, from, to, prefix, r));
+    if (r === undefined) sink.finish();
+    else r.end();
+  } catch (e) {
+    r?.abandon();
+    throw e;
+  }
 }

@@ -138,6 +138,16 @@ export class MetricStore {
     return { f: p.f, fo: i * this.#f64, u: p.u, uo: i * this.#u32 };
   }
 
+  /** The float64s of block `id`'s page, without making an object (exporters read stamps this way). */
+  blockFloats(id: number): Float64Array | undefined {
+    return this.#blocks[id >> BLOCK_SHIFT]?.f;
+  }
+
+  /** Where block `id`'s float64s start in {@link blockFloats}. */
+  blockFloatOffset(id: number): number {
+    return (id & (BLOCKS_PER_PAGE - 1)) * this.#f64;
+  }
+
   release(slot: number): void {
     if (this.#readers > 0) this.#parkedSlots.push(slot);
     else this.#freeSlots.push(slot);

@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ByteSink } from '../../src/metrics/bytes.ts';
+import type { Counter } from '../../src/metrics/counter.ts';
+import type { Histogram } from '../../src/metrics/histogram.ts';
 import { flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats, streamFlatJson, streamPrometheus } from '../../src/metrics/index.ts';
+import { writeFlatJson } from '../../src/metrics/json.ts';
 
 /** What a streaming exporter writes, as text. */
 async function text(run: (out: (c: Buffer) => void) => Promise<void>): Promise<string> {
@@ -109,36 +112,181 @@ describe('export bytes', () => {
   });
 });
 
-describe('histogram text kept between exports', () => {
-  test('an unchanged histogram is written as before; a new value or the window moving shows at once', async () => {
+describe('text kept between exports', () => {
+  /** A tree of counters, gauges and histograms, some in labelled scopes, that a round changes in part. */
+  function churn(seed: number) {
     const w = new HistogramWindow(60_000, 6, false);
     const r = new MetricsRegistry({ window: w });
-    r.counter('a/requests').incr();
-    const h = r.histogram('a/request_latency_ms');
-    const idle = r.histogram('b/request_latency_ms');
-    idle.add(3);
-    h.add(5);
-    const fresh = (): { json: string; prom: string } => {
-      // What an exporter with nothing kept writes.
-      for (const m of r.ordered()) {
-        m.cache.jsonText = undefined;
-        m.cache.promText = undefined;
-      }
-      return { json: flatJson(r), prom: prometheusText(r) };
+    let x = seed;
+    const rand = (n: number): number => {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      return x % n;
     };
-    const both = async (): Promise<{ json: string; prom: string }> => ({ json: await text((o) => streamFlatJson(r, undefined, o)), prom: await text((o) => streamPrometheus(r, '', o)) });
-    const first = await both();
-    assert.deepEqual(await both(), first);
-    h.add(500);
-    const second = await both();
-    assert.notDeepEqual(second, first);
-    assert.equal(JSON.parse(second.json)['a/request_latency_ms.max'], 500);
-    assert.deepEqual(second, fresh());
-    w.advance(6);
-    const third = await both();
-    assert.equal(JSON.parse(third.json)['a/request_latency_ms.count'], 0);
-    assert.equal(JSON.parse(third.json)['b/request_latency_ms.count'], 0);
-    assert.deepEqual(third, fresh());
+    const gauges = new Map<string, number>();
+    const counters: Counter[] = [];
+    const histograms: Histogram[] = [];
+    const add = (i: number): void => {
+      const scope = `rt/http/client/#/io.l5d.fs/s${i}`;
+      r.labelScope(scope, 'client', `#/io.l5d.fs/s${i}`);
+      counters.push(r.counter(`${scope}/requests`), r.counter(`${scope}/failures`));
+      histograms.push(r.histogram(`${scope}/request_latency_ms`));
+      const g = `${scope}/loadbalancer/size`;
+      gauges.set(g, i % 4);
+      r.gauge(g, () => gauges.get(g) ?? 0);
+    };
+    for (let i = 0; i < 300; i++) add(i);
+    let next = 300;
+    let tail = 0;
+    const round = (): void => {
+      // The first metric goes (and another comes, so the count of metrics, the next one's value,
+      // stays): the text the next one had, with its comma, must not be copied to the front.
+      if (rand(4) === 0) {
+        if (r.get('a/first') === undefined) r.counter('a/first');
+        else {
+          r.drop('a/first');
+          r.counter(`z/${tail++}`);
+        }
+        return;
+      }
+      for (let k = rand(40); k > 0; k--) counters[rand(counters.length)]!.incr(rand(3));
+      for (let k = rand(20); k > 0; k--) histograms[rand(histograms.length)]!.add(rand(2000) / 7);
+      for (let k = rand(10); k > 0; k--) {
+        const names = [...gauges.keys()];
+        gauges.set(names[rand(names.length)]!, rand(5));
+      }
+      if (rand(3) === 0) w.advance(1 + rand(3));
+      if (rand(3) === 0) r.removeScope(`rt/http/client/#/io.l5d.fs/s${rand(next)}`);
+      if (rand(2) === 0) add(next++);
+    };
+    return { r, round };
+  }
+
+  test('exports that copy the unchanged text from the last one write what a fresh export writes, round after round', async () => {
+    const { r, round } = churn(7);
+    for (let i = 0; i < 40; i++) {
+      const prefix = i < 20 ? '' : 'l5d_';
+      const json = await text((o) => streamFlatJson(r, undefined, o));
+      const prom = await text((o) => streamPrometheus(r, prefix, o));
+      assert.equal(json, flatJson(r), `metrics.json, round ${i}`);
+      assert.equal(prom, prometheusText(r, prefix), `prometheus, round ${i}`);
+      // In one go, as the export thread writes.
+      const chunks: Buffer[] = [];
+      writeFlatJson(r, undefined, (c) => chunks.push(Buffer.from(c)));
+      assert.equal(Buffer.concat(chunks).toString(), flatJson(r), `metrics.json in one go, round ${i}`);
+      // A scope is written whole, and leaves the full text to copy from as it was.
+      assert.equal(await text((o) => streamFlatJson(r, 'rt/http/client', o)), flatJson(r, 'rt/http/client'));
+      round();
+    }
     r.close();
+  });
+
+  test('an unchanged tree is copied; a new value or the window moving shows at once', async () => {
+    const w = new HistogramWindow(60_000, 6, false);
+    const r = new MetricsRegistry({ window: w });
+    const h = r.histogram('a/request_latency_ms');
+    r.histogram('b/request_latency_ms').add(3);
+    h.add(5);
+    const json = () => text((o) => streamFlatJson(r, undefined, o));
+    const first = await json();
+    assert.equal(await json(), first);
+    h.add(500);
+    const second = await json();
+    assert.equal(JSON.parse(second)['a/request_latency_ms.max'], 500);
+    assert.equal(second, flatJson(r));
+    w.advance(6);
+    const third = JSON.parse(await json());
+    assert.equal(third['a/request_latency_ms.count'], 0);
+    assert.equal(third['b/request_latency_ms.count'], 0);
+    r.close();
+  });
+
+  test('a metric that takes the memory of a pruned one is written under its own name, not copied', async () => {
+    const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+    for (const n of ['a/1', 'a/2', 'a/3/requests', 'a/4']) r.counter(n);
+    r.histogram('h/old/latency');
+    const json = () => text((o) => streamFlatJson(r, undefined, o));
+    const prom = () => text((o) => streamPrometheus(r, '', o));
+    await json();
+    await prom();
+    // Same values as the ones that left (0, and a histogram with nothing recorded), in their slots.
+    r.removeScope('a/3');
+    r.removeScope('h/old');
+    r.counter('b/new');
+    r.histogram('h/new');
+    assert.equal(await json(), flatJson(r));
+    assert.equal(await prom(), prometheusText(r));
+    assert.match(flatJson(r), /"b\/new":0/);
+    r.close();
+  });
+
+  test('a metric pruned while an export is under way is written with its own value, its memory not yet given to another', async () => {
+    const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+    for (let i = 0; i < 1000; i++) r.counter(`c/${String(i).padStart(4, '0')}/requests`).incr(i + 1);
+    const before = flatJson(r);
+    await text((o) => streamFlatJson(r, undefined, o));
+    const chunks: Buffer[] = [];
+    const under = streamFlatJson(r, undefined, (c) => chunks.push(c));
+    // The export lets the event loop go between slices: the last counter is pruned, and a new
+    // metric comes meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    r.removeScope('c/0999');
+    r.counter('z/new').incr(123_456);
+    await under;
+    assert.equal(Buffer.concat(chunks).toString(), before);
+    assert.equal(await text((o) => streamFlatJson(r, undefined, o)), flatJson(r));
+    r.close();
+  });
+
+  test('two exports at once each write the whole text; the next copies again', async () => {
+    const { r, round } = churn(11);
+    await text((o) => streamPrometheus(r, '', o));
+    round();
+    const [a, b] = await Promise.all([text((o) => streamPrometheus(r, '', o)), text((o) => streamPrometheus(r, '', o))]);
+    assert.equal(a, prometheusText(r));
+    assert.equal(b, a);
+    round();
+    assert.equal(await text((o) => streamPrometheus(r, '', o)), prometheusText(r));
+    r.close();
+  });
+
+  test('an export that fails part way leaves the text before it to copy from', async () => {
+    const { r, round } = churn(13);
+    for (let i = 0; i < 8; i++) {
+      const chunks: Buffer[] = [];
+      await streamFlatJson(r, undefined, (c) => chunks.push(c));
+      round();
+      // Failing at each chunk in turn, the last one too, after places have moved in a text
+      // that is then thrown away.
+      let n = 0;
+      await assert.rejects(
+        streamFlatJson(r, undefined, () => {
+          if (++n === 1 + (i % chunks.length)) throw new Error('client gone');
+        }),
+        /client gone/,
+      );
+      round();
+      assert.equal(await text((o) => streamFlatJson(r, undefined, o)), flatJson(r), `round ${i}`);
+    }
+    r.close();
+  });
+
+  test('a page sink hands out copies of what it holds, across chunk boundaries and long copies', () => {
+    const chunks: Buffer[] = [];
+    const sink = new ByteSink((c) => chunks.push(Buffer.from(c)), Buffer.alloc(10));
+    const src = Buffer.from('x'.repeat(200_000));
+    let want = '';
+    for (let i = 0; i < 5_000; i++) {
+      sink.bytes(Buffer.from(`,"k${i}":`));
+      sink.num(i / 3);
+      want += `,"k${i}":${i / 3}`;
+      if (i % 1000 === 0) {
+        sink.copy(src, 0, 100_000 + i);
+        want += 'x'.repeat(100_000 + i);
+      }
+    }
+    sink.finish();
+    assert.equal(Buffer.concat(chunks).toString(), want);
+    assert.equal(sink.page.subarray(0, sink.position).toString(), want);
+    assert.ok(chunks.every((c) => c.length <= 64 * 1024));
   });
 });
