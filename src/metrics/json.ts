@@ -3,7 +3,7 @@
 // of tens of thousands of metrics is one pass of number writing and byte copying.
 
 import { ByteSink, releaseChunk, utf8 } from './bytes.ts';
-import { LastText, type Reprint } from './reprint.ts';
+import { Export, type Reprint } from './reprint.ts';
 import type { MutableSnapshot } from './histogram.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
@@ -113,35 +113,16 @@ export function flatJson(registry: MetricsRegistry, under?: string): string {
   return textOf(sink.finish());
 }
 
-/** Each registry's last whole `/admin/metrics.json`, copied from by the next. */
-const LAST = new WeakMap<MetricsRegistry, LastText>();
-
-/**
- * How a streamed export writes: the whole tree copies what did not change from the last whole
- * export (reprint.ts); a scope, or a second export while one is under way, writes everything.
- */
-function begin(registry: MetricsRegistry, ms: readonly Metric[], under: string | undefined, out: (chunk: Buffer) => void): { sink: ByteSink; r: Reprint | undefined } {
-  if (under !== undefined && under !== '') return { sink: new ByteSink(out), r: undefined };
-  let last = LAST.get(registry);
-  if (last === undefined) LAST.set(registry, (last = new LastText(registry)));
-  const r = last.begin(ms, '', out);
-  return { sink: r?.sink ?? new ByteSink(out), r };
-}
-
 /** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
 export function writeFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): void {
   const ms = registry.under(under);
-  const { sink, r } = begin(registry, ms, under, out);
-  try {
-    sink.byte(OPEN);
-    writeFlat(sink, ms, 0, ms.length, r);
-    sink.byte(CLOSE);
-    if (r === undefined) sink.finish();
-    else r.end();
-  } catch (e) {
-    r?.abandon();
-    throw e;
-  }
+  // The whole tree copies what did not change from the last whole export; a scope writes everything.
+  const e = new Export(registry, 'json', under === undefined || under === '', ms, '', out);
+  e.run(() => {
+    e.sink.byte(OPEN);
+    writeFlat(e.sink, ms, 0, ms.length, e.r);
+    e.sink.byte(CLOSE);
+  });
 }
 
 /**
@@ -150,17 +131,12 @@ export function writeFlatJson(registry: MetricsRegistry, under: string | undefin
  */
 export async function streamFlatJson(registry: MetricsRegistry, under: string | undefined, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.under(under);
-  const { sink, r } = begin(registry, ms, under, out);
-  try {
-    sink.byte(OPEN);
-    await inSlices(ms, (from, to) => writeFlat(sink, ms, from, to, r));
-    sink.byte(CLOSE);
-    if (r === undefined) sink.finish();
-    else r.end();
-  } catch (e) {
-    r?.abandon();
-    throw e;
-  }
+  const e = new Export(registry, 'json', under === undefined || under === '', ms, '', out);
+  await e.runSliced(async () => {
+    e.sink.byte(OPEN);
+    await inSlices(ms, (from, to) => writeFlat(e.sink, ms, from, to, e.r));
+    e.sink.byte(CLOSE);
+  });
 }
 
 function leaf(m: Metric): unknown {

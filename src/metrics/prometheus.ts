@@ -5,7 +5,7 @@
 // `_sum` and `_avg`).
 
 import { ByteSink, utf8 } from './bytes.ts';
-import { LastText, type Reprint } from './reprint.ts';
+import { Export, type Reprint } from './reprint.ts';
 import { inSlices, SNAP, stampOf, textOf } from './json.ts';
 import type { HistogramSnapshot, Metric, MetricsRegistry } from './metrics.ts';
 
@@ -110,30 +110,12 @@ export function prometheusText(registry: MetricsRegistry, prefix = ''): string {
   return textOf(sink.finish());
 }
 
-/** Each registry's last Prometheus text, copied from by the next (reprint.ts). */
-const LAST = new WeakMap<MetricsRegistry, LastText>();
-
-/** A streamed export's sink: copying from the last text, unless another export is under way. */
-function begin(registry: MetricsRegistry, ms: readonly Metric[], prefix: string, out: (chunk: Buffer) => void): { sink: ByteSink; r: Reprint | undefined } {
-  let last = LAST.get(registry);
-  if (last === undefined) LAST.set(registry, (last = new LastText(registry)));
-  // The text depends on the prefix: a text for another one is not copied from.
-  const r = last.begin(ms, prefix, out);
-  return { sink: r?.sink ?? new ByteSink(out), r };
-}
-
 /** The same as UTF-8 chunks handed to `out` as they fill, in one go (the export thread's way). */
 export function writePrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): void {
   const ms = registry.ordered();
-  const { sink, r } = begin(registry, ms, prefix, out);
-  try {
-    writeProm(sink, registry, ms, 0, ms.length, prefix, r);
-    if (r === undefined) sink.finish();
-    else r.end();
-  } catch (e) {
-    r?.abandon();
-    throw e;
-  }
+  // Copying from the last text when it was written with the same prefix.
+  const e = new Export(registry, 'prometheus', true, ms, prefix, out);
+  e.run(() => writeProm(e.sink, registry, ms, 0, ms.length, prefix, e.r));
 }
 
 /**
@@ -142,13 +124,6 @@ export function writePrometheus(registry: MetricsRegistry, prefix: string, out: 
  */
 export async function streamPrometheus(registry: MetricsRegistry, prefix: string, out: (chunk: Buffer) => void): Promise<void> {
   const ms = registry.ordered();
-  const { sink, r } = begin(registry, ms, prefix, out);
-  try {
-    await inSlices(ms, (from, to) => writeProm(sink, registry, ms, from, to, prefix, r));
-    if (r === undefined) sink.finish();
-    else r.end();
-  } catch (e) {
-    r?.abandon();
-    throw e;
-  }
+  const e = new Export(registry, 'prometheus', true, ms, prefix, out);
+  await e.runSliced(() => inSlices(ms, (from, to) => writeProm(e.sink, registry, ms, from, to, prefix, e.r)));
 }

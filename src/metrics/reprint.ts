@@ -244,3 +244,55 @@ export class Reprint {
     this.#last.failed(this);
   }
 }
+
+/** Each registry's last whole text, per format. */
+const LAST = new WeakMap<MetricsRegistry, Map<string, LastText>>();
+
+/**
+ * A streamed export's sink, and its reprint when it copies from the last whole export of
+ * `format` (`whole` false, as for a scope of the JSON tree, writes everything).
+ */
+export class Export {
+  readonly sink: ByteSink;
+  readonly r: Reprint | undefined;
+
+  constructor(registry: MetricsRegistry, format: string, whole: boolean, ms: readonly Metric[], key: string, out: (chunk: Buffer) => void) {
+    let r: Reprint | undefined;
+    if (whole) {
+      let formats = LAST.get(registry);
+      if (formats === undefined) LAST.set(registry, (formats = new Map()));
+      let last = formats.get(format);
+      if (last === undefined) formats.set(format, (last = new LastText(registry)));
+      r = last.begin(ms, key, out);
+    }
+    this.r = r;
+    this.sink = r?.sink ?? new ByteSink(out);
+  }
+
+  /** Writes with `write`, then hands out the rest; a failure leaves the last text to copy from. */
+  run(write: () => void): void {
+    try {
+      write();
+      this.#end();
+    } catch (e) {
+      this.r?.abandon();
+      throw e;
+    }
+  }
+
+  /** The same for a write that lets the event loop go between slices. */
+  async runSliced(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+      this.#end();
+    } catch (e) {
+      this.r?.abandon();
+      throw e;
+    }
+  }
+
+  #end(): void {
+    if (this.r === undefined) this.sink.finish();
+    else this.r.end();
+  }
+}
