@@ -169,7 +169,6 @@ export class Histogram {
     const fo = this.#fo;
     const now = this.#window.epoch;
     if (f[fo + EPOCH] !== now) this.#catchUp(now);
-    f[fo + STAMP]!++;
     const n = this.#n;
     const slice = now % n;
     const b = bucketOf(x);
@@ -182,6 +181,9 @@ export class Histogram {
     f[o + SUM]! += x;
     if (x < f[o + MIN]!) f[o + MIN] = x;
     if (x > f[o + MAX]!) f[o + MAX] = x;
+    // Last: a reader that sees the new stamp finds the numbers it stands for (exporters also
+    // copy a histogram's text only once its stamp held across two exports, see reprint.ts).
+    f[fo + STAMP]!++;
   }
 
   /** Takes a block and clears it. */

@@ -76,7 +76,7 @@ function writeFlat(sink: ByteSink, ms: readonly Metric[], from: number, to: numb
     r.flush();
     const at = sink.position;
     writeOne(sink, ms[i]!, i === 0, stamp);
-    r.wrote(slot, at, stamp, i > 0);
+    r.wrote(i, at, stamp, i > 0);
   }
   r.flush();
 }

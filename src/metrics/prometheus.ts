@@ -93,7 +93,7 @@ function writeProm(sink: ByteSink, registry: MetricsRegistry, ms: readonly Metri
     r.flush();
     const at = sink.position;
     writeLines(sink, registry, ms[i]!, prefix, stamp);
-    r.wrote(slot, at, stamp);
+    r.wrote(i, at, stamp);
   }
   r.flush();
 }

@@ -95,7 +95,10 @@ export class LastText {
       // A copy's gauges are in the store, written before each export; a registry's own are read.
       this.#kinds[i] = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'gauge' && !copy ? CALLED : SCALAR;
       owner[s] = m;
-      if (was[s] !== m) this.#at[s] = NOWHERE;
+      if (was[s] !== m) {
+        this.#at[s] = NOWHERE;
+        this.#stamp[s] = Number.NaN;
+      }
     }
     this.#owner = owner;
   }
@@ -225,9 +228,19 @@ export class Reprint {
     this.#to = -1;
   }
 
-  /** Notes where the metric in `slot`, written afresh from `at`, is; `copyable` false for text that must not be copied. */
-  wrote(slot: number, at: number, stamp: number, copyable = true): void {
-    this.#at[slot] = copyable ? at : NOWHERE;
+  /**
+   * Notes where `ms[i]`, written afresh from `at` for `stamp`, is; `copyable` false for text
+   * that must not be copied.
+   *
+   * A histogram's text is copied only if its stamp was already this one at the export before.
+   * Another thread records into it meanwhile, and a read may land inside a value being added:
+   * the numbers read are then part old, part new. Such text is written again at the next
+   * export (the stamp has moved by then, or the read it was written from cannot be trusted).
+   */
+  wrote(i: number, at: number, stamp: number, copyable = true): void {
+    const slot = this.slots[i]!;
+    const settled = this.kinds[i] !== HISTOGRAM || this.#stamps[slot] === stamp;
+    this.#at[slot] = copyable && settled ? at : NOWHERE;
     this.#len[slot] = this.sink.position - at;
     this.#stamps[slot] = stamp;
   }

@@ -237,6 +237,32 @@ describe('text kept between exports', () => {
     r.close();
   });
 
+  test('a histogram read while a value is being added is written again at the next export, not copied', () => {
+    const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+    r.counter('a').incr();
+    const h = r.histogram('h');
+    h.add(5);
+    const inOneGo = (): string => {
+      const chunks: Buffer[] = [];
+      writeFlatJson(r, undefined, (c) => chunks.push(c));
+      return Buffer.concat(chunks).toString();
+    };
+    inOneGo();
+    // Another thread's read lands inside an add: the stamp has moved, the numbers not yet.
+    const handle = r.store.read(r.get('h')!.slot);
+    const f = r.store.blockFloats(handle - 1)!;
+    const stamp = r.store.blockFloatOffset(handle - 1) + 1;
+    f[stamp]!++;
+    const torn = inOneGo();
+    f[stamp]!--;
+    // The add completes: the stamp is the one the torn read saw.
+    h.add(7);
+    assert.notEqual(torn, flatJson(r));
+    assert.equal(inOneGo(), flatJson(r));
+    assert.equal(inOneGo(), flatJson(r));
+    r.close();
+  });
+
   test('two exports at once each write the whole text; the next copies again', async () => {
     const { r, round } = churn(11);
     await text((o) => streamPrometheus(r, '', o));
