@@ -116,7 +116,7 @@ function sliceOf(e: number, n: number): number {
  * A histogram's stamp from its block's float64s at `fo` (n slices, the clock at `epoch`): it
  * moves with every value, and with every slice that leaves the window.
  */
-export function blockStamp(f: Float64Array, fo: number, epoch: number, n: number): number {
+function blockStamp(f: Float64Array, fo: number, epoch: number, n: number): number {
   const g = epoch - f[fo + EPOCH]!;
   return f[fo + STAMP]! * (n + 1) + (g <= 0 ? 0 : Math.min(n, g));
 }

@@ -23,11 +23,73 @@ const CALLED = 2;
 const NOWHERE = -1;
 
 /**
+ * What is kept of each metric of the last text, by slot (the metric the place is for, where its
+ * text starts, how long it is, the value or stamp it was written for), and the slot and kind of
+ * each metric of the sorted array the export walks.
+ */
+class Places {
+  /** The metrics `slots` and `kinds` were made for (the registry's sorted array). */
+  ms: readonly Metric[] | undefined;
+  slots = new Int32Array(0);
+  kinds = new Uint8Array(0);
+  owner: (Metric | undefined)[] = [];
+  at = new Int32Array(0);
+  len = new Int32Array(0);
+  stamp = new Float64Array(0);
+
+  /** The slot and kind of each of `ms`; places dropped where a slot has a new metric. */
+  index(ms: readonly Metric[], copy: boolean): void {
+    this.ms = ms;
+    if (this.slots.length < ms.length) {
+      this.slots = new Int32Array(ms.length + (ms.length >> 2));
+      this.kinds = new Uint8Array(this.slots.length);
+    }
+    let top = 0;
+    for (const m of ms) top = Math.max(top, m.slot + 1);
+    if (top > this.at.length) this.#grow(top + (top >> 2));
+    // Owners made afresh: a metric that left is not kept alive by its old place.
+    const was = this.owner;
+    const owner: (Metric | undefined)[] = new Array<Metric | undefined>(this.at.length).fill(undefined);
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i]!;
+      const s = m.slot;
+      this.slots[i] = s;
+      // A copy's gauges are in the store, written before each export; a registry's own are read.
+      this.kinds[i] = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'gauge' && !copy ? CALLED : SCALAR;
+      owner[s] = m;
+      if (was[s] !== m) {
+        this.at[s] = NOWHERE;
+        this.stamp[s] = Number.NaN;
+      }
+    }
+    this.owner = owner;
+  }
+
+  #grow(n: number): void {
+    const at = new Int32Array(n).fill(NOWHERE);
+    at.set(this.at);
+    const len = new Int32Array(n);
+    len.set(this.len);
+    const stamp = new Float64Array(n);
+    stamp.set(this.stamp);
+    this.at = at;
+    this.len = len;
+    this.stamp = stamp;
+  }
+
+  /** No text to copy from. */
+  forget(): void {
+    this.at.fill(NOWHERE);
+  }
+}
+
+/**
  * One format's last full text (of one registry), and the buffer the next one is written in.
  * Two pages, then, each as long as the text: the memory this saves the CPU.
  */
-export class LastText {
+class LastText {
   readonly #registry: MetricsRegistry;
+  readonly #places = new Places();
   /** The last export's text: its first `#length` bytes. */
   #prev: Buffer | undefined;
   #length = 0;
@@ -35,18 +97,6 @@ export class LastText {
   #key = '';
   #spare: Buffer | undefined;
   #busy = false;
-
-  /** The metrics the slot and kind arrays were made for (the registry's sorted array). */
-  #ms: readonly Metric[] | undefined;
-  #slots = new Int32Array(0);
-  #kinds = new Uint8Array(0);
-
-  // By slot: the metric the place is for, where its text starts and how long it is, and the
-  // value or stamp it was written for.
-  #owner: (Metric | undefined)[] = [];
-  #at = new Int32Array(0);
-  #len = new Int32Array(0);
-  #stamp = new Float64Array(0);
 
   constructor(registry: MetricsRegistry) {
     this.#registry = registry;
@@ -63,7 +113,7 @@ export class LastText {
     this.#busy = true;
     if (key !== this.#key) this.#forget();
     this.#key = key;
-    if (ms !== this.#ms) this.#index(ms);
+    if (ms !== this.#places.ms) this.#places.index(ms, this.#registry.copy);
     // The next text is about as long as the last one: a page that size, the spare if it is.
     const want = this.#length + (this.#length >> 3);
     const page = this.#spare !== undefined && this.#spare.length >= want ? this.#spare : Buffer.allocUnsafeSlow(Math.max(want, 1));
@@ -71,78 +121,13 @@ export class LastText {
     // Nothing freed from now is given to another metric until this export is done: a slot
     // read here is the metric's own.
     this.#registry.store.hold();
-    return new Reprint(this, new ByteSink(out, page), this.#prev);
-  }
-
-  /** The slot and kind of each of `ms`, and places dropped where a slot has a new metric. */
-  #index(ms: readonly Metric[]): void {
-    const copy = this.#registry.copy;
-    this.#ms = ms;
-    if (this.#slots.length < ms.length) {
-      this.#slots = new Int32Array(ms.length + (ms.length >> 2));
-      this.#kinds = new Uint8Array(this.#slots.length);
-    }
-    let top = 0;
-    for (const m of ms) top = Math.max(top, m.slot + 1);
-    if (top > this.#at.length) this.#grow(top + (top >> 2));
-    // Owners made afresh: a metric that left is not kept alive by its old place.
-    const was = this.#owner;
-    const owner: (Metric | undefined)[] = new Array<Metric | undefined>(this.#at.length).fill(undefined);
-    for (let i = 0; i < ms.length; i++) {
-      const m = ms[i]!;
-      const s = m.slot;
-      this.#slots[i] = s;
-      // A copy's gauges are in the store, written before each export; a registry's own are read.
-      this.#kinds[i] = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'gauge' && !copy ? CALLED : SCALAR;
-      owner[s] = m;
-      if (was[s] !== m) {
-        this.#at[s] = NOWHERE;
-        this.#stamp[s] = Number.NaN;
-      }
-    }
-    this.#owner = owner;
-  }
-
-  #grow(n: number): void {
-    const at = new Int32Array(n).fill(NOWHERE);
-    at.set(this.#at);
-    const len = new Int32Array(n);
-    len.set(this.#len);
-    const stamp = new Float64Array(n);
-    stamp.set(this.#stamp);
-    this.#at = at;
-    this.#len = len;
-    this.#stamp = stamp;
+    return new Reprint(this, new ByteSink(out, page), this.#prev, this.#places, this.#registry);
   }
 
   #forget(): void {
     this.#prev = undefined;
     this.#length = 0;
-    this.#at.fill(NOWHERE);
-  }
-
-  get slots(): Int32Array {
-    return this.#slots;
-  }
-
-  get kinds(): Uint8Array {
-    return this.#kinds;
-  }
-
-  get at(): Int32Array {
-    return this.#at;
-  }
-
-  get len(): Int32Array {
-    return this.#len;
-  }
-
-  get stamps(): Float64Array {
-    return this.#stamp;
-  }
-
-  get registry(): MetricsRegistry {
-    return this.#registry;
+    this.#places.forget();
   }
 
   /** The export that began is done: its text is the one to copy from next. */
@@ -184,16 +169,17 @@ export class Reprint {
   #from = -1;
   #to = -1;
 
-  constructor(last: LastText, sink: ByteSink, prev: Buffer | undefined) {
+  constructor(last: LastText, sink: ByteSink, prev: Buffer | undefined, places: Places, registry: MetricsRegistry) {
     this.#last = last;
     this.sink = sink;
     this.#prev = prev;
-    this.slots = last.slots;
-    this.kinds = last.kinds;
-    this.#at = last.at;
-    this.#len = last.len;
-    this.#stamps = last.stamps;
-    this.#registry = last.registry;
+    // The arrays stay as they are for the export (they grow only as one begins).
+    this.slots = places.slots;
+    this.kinds = places.kinds;
+    this.#at = places.at;
+    this.#len = places.len;
+    this.#stamps = places.stamp;
+    this.#registry = registry;
   }
 
   /** The value (a counter's or a gauge's) or stamp (a histogram's) of `ms[i]`, `m`. */
