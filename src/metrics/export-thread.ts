@@ -4,7 +4,8 @@
 // The main thread only writes the gauges' values (they are functions of its objects), hands on
 // the changes, and sends the chunks the thread fills. A small tree is written on the main
 // thread, a slice at a time, as is every export when the thread cannot run: the thread costs
-// about 20 MB, worth it only when a scrape would take the event loop for milliseconds.
+// memory (30-70 MB of RSS with 1,000 clients and services, bench/RESULTS.md), worth it only
+// when a scrape would take the event loop for milliseconds.
 
 import { Worker } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';
@@ -30,10 +31,10 @@ export type FromThread =
   | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
-/** Gauges read between two turns of the event loop (a few hundredths of a millisecond each). */
+/** Gauges read between two turns of the event loop (9,000 gauges took about 1.5 ms in all). */
 const GAUGE_SLICE = 250;
 
-/** Metrics from which a scrape is written in the thread (below, a scrape takes about a millisecond). */
+/** Metrics from which a scrape is written in the thread (a smaller tree is written in a few slices). */
 export const THREAD_MIN_METRICS = 5000;
 
 type Out = (chunk: Buffer) => void;

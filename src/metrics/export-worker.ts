@@ -51,7 +51,7 @@ port.on('message', (m: ToThread) => {
       for (const b of m.buffers) releaseChunk(Buffer.from(b));
       return;
     case 'export': {
-      // Chunks go out a few at a time: one message each would cost more than writing them.
+      // Chunks go out a few at a time, in fewer messages.
       let buffers: ArrayBuffer[] = [];
       let lengths: number[] = [];
       const flush = (): void => {

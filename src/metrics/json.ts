@@ -8,10 +8,10 @@ import type { MutableSnapshot } from './histogram.ts';
 import type { Metric, MetricsRegistry } from './metrics.ts';
 
 /**
- * Metrics written between two turns of the event loop by the streaming exporters: a few
- * hundredths of a millisecond of work. A request crosses several turns (its head read, the
- * upstream written, the answer read and written back), each of which may wait for a slice;
- * with 500 the p99 under scraping was about 1 ms higher, at the same CPU per scrape.
+ * Metrics written between two turns of the event loop by the streaming exporters. A request
+ * crosses several turns (its head read, the upstream written, the answer read and written
+ * back), each of which may wait for a slice; with 500 the p99 under scraping was about 1 ms
+ * higher (bench/RESULTS.md, "Before the export thread").
  */
 const EXPORT_SLICE = 100;
 
@@ -27,11 +27,11 @@ export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Runs `write` over `ms` a slice at a time, letting the event loop go in between. */
-export async function inSlices(ms: readonly Metric[], write: (from: number, to: number) => void): Promise<void> {
-  for (let i = 0; i < ms.length; i += EXPORT_SLICE) {
+/** Runs `write` over `items` `slice` at a time (metrics: EXPORT_SLICE), letting the event loop go in between. */
+export async function inSlices(items: readonly unknown[], write: (from: number, to: number) => void, slice = EXPORT_SLICE): Promise<void> {
+  for (let i = 0; i < items.length; i += slice) {
     if (i > 0) await yieldToLoop();
-    write(i, Math.min(ms.length, i + EXPORT_SLICE));
+    write(i, Math.min(items.length, i + slice));
   }
 }
 

@@ -7,8 +7,9 @@
 // What it keeps of each metric (where its text was, how long, the value or stamp it was
 // written for) is in typed arrays indexed by the metric's slot in the store, and a metric's
 // value or stamp is read from the store by slot too. A scrape then walks a few dense arrays
-// instead of tens of thousands of objects spread over the heap, which cost more in cache
-// misses than the writing did, in a thread that shares the caches with the event loop.
+// instead of tens of thousands of objects spread over the heap: an idle export of 1,000
+// clients and services went from 4.8 to 1.5 ms (bench/RESULTS.md), and reading values through
+// each metric's objects instead brought it back to about 4 ms.
 
 import { ByteSink } from './bytes.ts';
 import { stampInStore } from './histogram.ts';
