@@ -37,6 +37,11 @@
 //   npm run bench:admin -- --same-bytes                  load part: also a phase scraping the same
 //                                                       bodies from nginx (what the bytes cost the
 //                                                       machine, apart from the daemon)
+//   npm run bench:admin -- --thread-min 0                admin.exportThreadMinMetrics for the daemon
+//                                                       (0: always the export thread; a large
+//                                                       number: never)
+//
+// After the scrape part, the daemon's resident memory (RSS) is given.
 //
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
@@ -48,7 +53,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMs, machineBusyMs, onPath, ownCpuMs, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
+import { cpuMs, machineBusyMs, memory, onPath, ownCpuMs, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
 import { nginxConfig, startNginx } from './support/nginx.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
@@ -76,6 +81,7 @@ const { values: flags } = parseArgs({
     control: { type: 'string' },
     'same-bytes': { type: 'boolean', default: false },
     'scrape-every': { type: 'string', default: '1' },
+    'thread-min': { type: 'string' },
   },
 });
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
@@ -409,7 +415,8 @@ async function main(): Promise<void> {
     await startNginx(tmp, 'upstream', conf);
 
     const [port, admin] = [await freePort(), await freePort()];
-    const config = manyNamesConfig(tmp, NAMES, port, admin, upstreamPort);
+    const threadMin = flags['thread-min'] === undefined ? '' : `exportThreadMinMetrics: ${num('thread-min', 5000)}`;
+    const config = manyNamesConfig(tmp, NAMES, port, admin, upstreamPort, threadMin);
     const profile = flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(flags.profile)];
     const measured = flags.label ?? `dtabd run at ${revision()}`;
     const daemon = await start('dtabd', process.execPath, [...profile, join(REPO, 'src/cli/main.ts'), 'run', config, '--log-level', 'warn'], REPO);
@@ -423,17 +430,20 @@ async function main(): Promise<void> {
     if (statuses.get(200) !== NAMES) throw new Error('not every name answered 200');
 
     const scrape = ONLY.has('scrape') ? (console.error('scrape:'), await scrapePart(daemon.pid, admin, port)) : [];
+    const rssKb = scrape.length > 0 ? memory(daemon.pid)?.rssKb : undefined;
     const load = ONLY.has('load') ? (console.error('load:'), await loadPart(tmp, daemon.pid, admin, port, spread)) : [];
     const ws = ONLY.has('ws') ? (console.error('ws:'), await wsPart(daemon.pid, admin, port, spread)) : undefined;
     await stopAll();
 
-    console.log(`${measured}, ${scopes.clients} clients, ${scopes.services} services, ${scopes.metrics} values in /admin/metrics.json\n`);
+    const threadNote = threadMin === '' ? '' : `, ${threadMin}`;
+    const rssNote = rssKb === undefined ? '' : `; RSS after the scrapes ${(rssKb / 1024).toFixed(1)} MB`;
+    console.log(`${measured}${threadNote}, ${scopes.clients} clients, ${scopes.services} services, ${scopes.metrics} values in /admin/metrics.json${rssNote}\n`);
     for (const line of report(scrape, load, ws)) console.log(line);
     console.log(
       `\n${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; wrk -t1 -c${CONNECTIONS} paced, ${SECONDS} s per load phase, ` +
         `${ROUNDS} rounds; ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`,
     );
-    console.log(JSON.stringify({ bench: 'admin', measured, node: process.version, cpus: cpus().length, names: NAMES, scopes, rate: RATE, wsRate: WS_RATE, scrape, load, ws }));
+    console.log(JSON.stringify({ bench: 'admin', measured, threadMin: threadMin || undefined, rssKb, node: process.version, cpus: cpus().length, names: NAMES, scopes, rate: RATE, wsRate: WS_RATE, scrape, load, ws }));
   } finally {
     await stopAll();
     rmSync(tmp, { recursive: true, force: true });

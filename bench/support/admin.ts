@@ -9,10 +9,10 @@ import WebSocket from 'ws';
 import { fsRouterConfig } from './launchers.ts';
 import { nginxConfig, startNginx } from './nginx.ts';
 
-/** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address, named by `Host`. */
-export function manyNamesConfig(tmp: string, names: number, port: number, adminPort: number, upstreamPort: number): string {
+/** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address, named by `Host`; `adminKeys` as fsRouterConfig's. */
+export function manyNamesConfig(tmp: string, names: number, port: number, adminPort: number, upstreamPort: number, adminKeys = ''): string {
   const files = Array.from({ length: names }, (_, i) => `s${i}`);
-  return fsRouterConfig(tmp, files, port, adminPort, upstreamPort, '  identifier: {kind: io.l5d.header.token, header: Host}\n');
+  return fsRouterConfig(tmp, files, port, adminPort, upstreamPort, '  identifier: {kind: io.l5d.header.token, header: Host}\n', adminKeys);
 }
 
 export interface Got {

@@ -90,16 +90,17 @@ export function dtabdConfig(tmp: string, port: number, adminPort: number, upstre
 
 /**
  * A one-router config over an io.l5d.fs folder in `tmp` whose `files` each hold the upstream's
- * address; `routerKeys` are YAML lines added to the router (two-space indent).
+ * address; `routerKeys` are YAML lines added to the router (two-space indent), `adminKeys`
+ * keys added to the admin block (`key: value`, comma-separated).
  */
-export function fsRouterConfig(tmp: string, files: readonly string[], port: number, adminPort: number, upstreamPort: number, routerKeys = ''): string {
+export function fsRouterConfig(tmp: string, files: readonly string[], port: number, adminPort: number, upstreamPort: number, routerKeys = '', adminKeys = ''): string {
   const disco = join(tmp, 'disco');
   mkdirSync(disco, { recursive: true });
   for (const f of files) writeFileSync(join(disco, f), `127.0.0.1 ${upstreamPort}\n`);
   const config = join(tmp, 'dtabd.yaml');
   writeFileSync(
     config,
-    `admin: {ip: 127.0.0.1, port: ${adminPort}}
+    `admin: {ip: 127.0.0.1, port: ${adminPort}${adminKeys === '' ? '' : `, ${adminKeys}`}}
 namers:
 - kind: io.l5d.fs
   rootDir: ${disco}
