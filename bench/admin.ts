@@ -46,16 +46,16 @@
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMs, machineBusyMs, memory, onPath, ownCpuMs, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
+import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
-import { nginxConfig, startNginx } from './support/nginx.ts';
+import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
+import { revision } from './support/launchers.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -101,33 +101,7 @@ const WS_RATE = num('ws-rate', 1);
 const WS_SECONDS = num('ws-seconds', 1);
 const PAGES = num('pages', 1);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function ensureTools(): void {
-  if (onPath('nginx') && onPath('wrk')) return;
-  console.error('nginx or wrk is missing: installing nginx-light and wrk with apt-get');
-  const opts = { stdio: ['ignore', 2, 2] as ['ignore', number, number], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  execFileSync('apt-get', ['update'], opts);
-  execFileSync('apt-get', ['install', '-y', 'nginx-light', 'wrk'], opts);
-}
-
-function revision(): string {
-  const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const head = git(['rev-parse', '--short', 'HEAD']) || 'an unknown commit';
-  return git(['--no-optional-locks', 'status', '--porcelain', '--', 'src']) === '' ? head : `${head} with changes to src/`;
-}
 
 /** Asks every 20 ms until a request for `s0` through the proxy answers 200. */
 async function firstRoutedOk(d: Started, port: number): Promise<number> {
@@ -140,13 +114,6 @@ async function firstRoutedOk(d: Started, port: number): Promise<number> {
   }
 }
 
-/** Starts counting the CPU that processes outside the benchmark take; `end()` gives % of one core. */
-function otherCpu(): { end(): number } {
-  const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()];
-  return { end: () => Math.max(0, ((machineBusyMs() - busy0 - (ownCpuMs() - own0)) / (performance.now() - t0)) * 100) };
-}
-/** Runs above this share of a core taken by other processes are named in the output. */
-const OTHER_CPU_WARNING = 5;
 const noisy: string[] = [];
 function noted(what: string, other: number): number {
   if (other >= OTHER_CPU_WARNING) noisy.push(`${what} (${other.toFixed(0)} %)`);
@@ -403,7 +370,7 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
 // ---- Main ----
 
 async function main(): Promise<void> {
-  ensureTools();
+  ensureNginxAndWrk();
   const tmp = mkdtempSync(join(tmpdir(), 'dtabd-bench-admin-'));
   stopOnExit(() => rmSync(tmp, { recursive: true, force: true }));
   const t0 = performance.now();

@@ -14,6 +14,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './support/measure.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -93,11 +94,6 @@ async function subject(dir: string): Promise<Subject> {
       return performance.now() - t;
     },
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 }
 
 const subjects = [await subject(flags.src)];

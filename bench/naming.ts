@@ -25,6 +25,7 @@ import {
   systemLookup,
 } from '../src/namer/index.ts';
 import { measure, median, quantile } from './support/measure.ts';
+import { sleep } from './support/procs.ts';
 
 const N = 10_000;
 const RESCAN_MS = Number(process.env.RESCAN_MS ?? 1000);
@@ -70,7 +71,6 @@ function boundLeaf(a: Activity<NameTree<BoundName>>): Promise<BoundName> {
   });
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function hot(dtabText: string): Promise<object> {
   const root = mkdtempSync(join(tmpdir(), 'dtabd-bench-'));
@@ -118,7 +118,7 @@ async function many(): Promise<object> {
   const m2 = heap();
   // What keeping 20,000 names current costs with nothing changing: the rescans of 10,000 files.
   const c0 = process.cpuUsage();
-  await wait(5 * RESCAN_MS);
+  await sleep(5 * RESCAN_MS);
   const c1 = process.cpuUsage(c0);
   const idleCpuPercent = ((c1.user + c1.system) / 1000 / (5 * RESCAN_MS)) * 100;
 
@@ -182,7 +182,7 @@ async function editLatency(root: string, file: string, addr: { observe(f: (a: Ad
     await seen;
     endToEnd.push(seenAt - t0);
     if (firedAt !== undefined) afterWatch.push(seenAt - firedAt);
-    await wait(30);
+    await sleep(30);
   }
   unsubscribe('dtabd:fs.watch', onEvent);
   holding.close();

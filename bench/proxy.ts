@@ -29,24 +29,21 @@
 // nginx and wrk are installed with apt-get when they are not on PATH. The exit status is 1
 // when a path asked for could not be measured.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuMs, machineBusyMs, memory, onPath, ownCpuMs, sampleRss, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
+import { cpuMs, freePort, machineBusyMs, memory, OTHER_CPU_WARNING, ownCpuMs, sampleRss, sleep, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, type WrkScripts, wrk, writeScripts } from './support/wrk.ts';
 import { commandLine, dtabdConfig, dtabdRun, type Launcher, type Modules, type ProxySetup, scriptName } from './support/launchers.ts';
-import { nginxConfig, startNginx } from './support/nginx.ts';
+import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
 
 const BODY = 'hello, world\n';
 const CONNECTIONS = 32;
 const WARM_UP_S = 2;
 const FIRST_REQUEST_TIMEOUT_MS = 20_000;
-/** Above this share of a core taken by other processes during a run, the output says so. */
-const OTHER_CPU_WARNING = 5;
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,26 +69,6 @@ const RATES = flags.rates === 'none' || flags.rates === '' ? [] : flags.rates.sp
 
 // ---- Tools ----
 
-function ensureTools(): void {
-  if (onPath('nginx') && onPath('wrk')) return;
-  console.error('nginx or wrk is missing: installing nginx-light and wrk with apt-get');
-  const opts = { stdio: ['ignore', 2, 2] as ['ignore', number, number], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  execFileSync('apt-get', ['update'], opts);
-  execFileSync('apt-get', ['install', '-y', 'nginx-light', 'wrk'], opts);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One GET / on a new connection: the status and body, or undefined if it failed. */
 function probe(port: number, host: string): Promise<{ status: number; body: string } | undefined> {
@@ -295,7 +272,7 @@ function table(summaries: Summary[]): string {
 // ---- Main ----
 
 async function main(): Promise<void> {
-  ensureTools();
+  ensureNginxAndWrk();
   const tmp = mkdtempSync(join(tmpdir(), 'dtabd-bench-proxy-'));
   stopOnExit(() => rmSync(tmp, { recursive: true, force: true }));
   const scripts = writeScripts(tmp);

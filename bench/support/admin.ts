@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { fsRouterConfig } from './launchers.ts';
+import { quantile } from './measure.ts';
 import { nginxConfig, startNginx } from './nginx.ts';
 
 /** `rootDir` with files `s0`..`s<n-1>`, each the upstream's address, named by `Host`; `adminKeys` as fsRouterConfig's. */
@@ -102,10 +103,10 @@ export interface Stats {
   readonly max: number;
 }
 
+/** Nearest-rank median and p90, and the largest, of some timings. */
 export function stats(xs: readonly number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-  return { n: s.length, median: at(0.5), p90: at(0.9), max: s.at(-1) ?? NaN };
+  if (xs.length === 0) return { n: 0, median: NaN, p90: NaN, max: NaN };
+  return { n: xs.length, median: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: quantile(xs, 1) };
 }
 
 /** Dashboard pages on the WebSocket feed: what they received since they opened. */

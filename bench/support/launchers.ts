@@ -38,10 +38,10 @@ export const dtabdRun: Launcher = (s) => {
 };
 
 /** The commit checked out, and whether src/ differs from it. */
-function revision(): string {
+export function revision(): string {
   const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, encoding: 'utf8' }).stdout?.trim() ?? '';
   const head = git(['rev-parse', '--short', 'HEAD']) || 'an unknown commit';
-  return git(['status', '--porcelain', '--', 'src']) === '' ? head : `${head} with changes to src/`;
+  return git(['--no-optional-locks', 'status', '--porcelain', '--', 'src']) === '' ? head : `${head} with changes to src/`;
 }
 
 export function commandLine(template: string, label: string): Launcher {

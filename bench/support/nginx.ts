@@ -1,9 +1,10 @@
 // nginx for the proxy benchmark: one process (no master, one worker), its files in a folder of
 // the run's own, started and stopped by PID like every other process of the run.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Started, start } from './procs.ts';
+import { onPath, type Started, start } from './procs.ts';
 
 export function nginxConfig(dir: string, name: string, http: string): string {
   mkdirSync(join(dir, name), { recursive: true });
@@ -34,4 +35,13 @@ ${http}
 
 export function startNginx(dir: string, name: string, conf: string): Promise<Started> {
   return start(name, 'nginx', ['-p', join(dir, name), '-e', join(dir, name, 'err.log'), '-c', conf]);
+}
+
+/** Installs Debian's nginx-light and wrk with apt-get when either is not on PATH. */
+export function ensureNginxAndWrk(): void {
+  if (onPath('nginx') && onPath('wrk')) return;
+  console.error('nginx or wrk is missing: installing nginx-light and wrk with apt-get');
+  const opts = { stdio: ['ignore', 2, 2] as ['ignore', number, number], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  execFileSync('apt-get', ['update'], opts);
+  execFileSync('apt-get', ['install', '-y', 'nginx-light', 'wrk'], opts);
 }

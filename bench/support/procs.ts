@@ -6,6 +6,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 export interface Started {
   readonly name: string;
@@ -176,4 +177,27 @@ export function sampleRss(pid: number, everyMs = 100): { end(): number } {
 /** Whether `cmd` is found on PATH. */
 export function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TCP port free on 127.0.0.1 just now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs in which other processes took this share of a core or more are named in the output. */
+export const OTHER_CPU_WARNING = 5;
+
+/** Starts counting the CPU that processes outside the benchmark take; `end()` gives % of one core. */
+export function otherCpu(): { end(): number } {
+  const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()];
+  return { end: () => Math.max(0, ((machineBusyMs() - busy0 - (ownCpuMs() - own0)) / (performance.now() - t0)) * 100) };
 }
