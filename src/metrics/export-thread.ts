@@ -70,6 +70,8 @@ export class ExportThread {
   #worker: Worker | undefined;
   /** Why the thread stopped, once it has: exports are written on the main thread from then on. */
   failure: Error | undefined;
+  /** Exports the thread has written whole (what tells a scrape went through it). */
+  written = 0;
   #closed = false;
   #next = 1;
   readonly #pending = new Map<number, Pending>();
@@ -177,7 +179,10 @@ export class ExportThread {
     this.#pending.delete(m.id);
     clearTimeout(p.timer);
     this.#registry.store.unhold();
-    if (m.error === undefined) p.resolve();
+    if (m.error === undefined) {
+      this.written++;
+      p.resolve();
+    }
     else p.reject(new Error(`metrics export: ${m.error}`));
   }
 

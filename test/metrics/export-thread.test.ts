@@ -49,13 +49,19 @@ async function withThread(options: ExportThreadOptions, body: (r: MetricsRegistr
   }
 }
 
-/** What `ex` writes, as text, each chunk given back as a response would. */
-async function scrape(ex: ExportThread, run: (ex: ExportThread, out: (c: Buffer) => void) => Promise<void>): Promise<string> {
+/**
+ * What `ex` writes, as text, each chunk given back as a response would. Written by the thread
+ * when `ex` says it is threaded, on the event loop when not: checked, unless `where` is false
+ * (a thread failing part way).
+ */
+async function scrape(ex: ExportThread, run: (ex: ExportThread, out: (c: Buffer) => void) => Promise<void>, where = true): Promise<string> {
+  const [threaded, before] = [ex.threaded, ex.written];
   const chunks: Buffer[] = [];
   await run(ex, (c) => {
     chunks.push(Buffer.from(c));
     ex.release(c);
   });
+  if (where) assert.equal(ex.written - before, threaded ? 1 : 0, threaded ? 'not written by the thread' : 'written by the thread');
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -188,7 +194,9 @@ describe('the metrics export thread', () => {
   test('exports asked for at once each get their own text', async () => {
     await withThread({ minMetrics: 0 }, async (r, ex) => {
       fill(r, 1500);
-      const [j1, p1, j2, p2] = await Promise.all([scrape(ex, json()), scrape(ex, prom()), scrape(ex, json('rt/http/client/#/io.l5d.fs/s1')), scrape(ex, prom('x_'))]);
+      const before = ex.written;
+      const [j1, p1, j2, p2] = await Promise.all([scrape(ex, json(), false), scrape(ex, prom(), false), scrape(ex, json('rt/http/client/#/io.l5d.fs/s1'), false), scrape(ex, prom('x_'), false)]);
+      assert.equal(ex.written - before, 4);
       assert.equal(j1, flatJson(r));
       assert.equal(p1, prometheusText(r));
       assert.equal(j2, flatJson(r, 'rt/http/client/#/io.l5d.fs/s1'));
@@ -234,7 +242,7 @@ describe('the metrics export thread', () => {
     await withThread({ minMetrics: 0, workerFile: broken, onFailure: (e) => failures.push(e.message) }, async (r, ex) => {
       fill(r, 50);
       // The first export may be cut off by the failure; the next ones are whole.
-      await scrape(ex, json()).catch(() => '');
+      await scrape(ex, json(), false).catch(() => '');
       for (let i = 0; i < 50 && ex.failure === undefined; i++) await new Promise((res) => setTimeout(res, 20));
       assert.match(String(ex.failure?.message), /cannot start/);
       assert.equal(failures.length, 1);
