@@ -4,7 +4,7 @@
 // browser, the reference Prometheus parser) are installed first when missing.
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function findTests(dir: string): string[] {
@@ -44,18 +44,36 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-  maxBuffer: 256 * 1024 * 1024,
-});
-process.stdout.write(r.stdout ?? '');
-const count = (label: string): number => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(r.stdout ?? '')?.[1] ?? 0);
-const tests = count('tests');
-const pass = count('pass');
-const fail = count('fail');
-const notRun = count('skipped') + count('todo');
-if (r.status !== 0 || fail > 0) process.exit(r.status || 1);
+/**
+ * The files that drive a real browser run on their own, one at a time, after the rest: they time
+ * the pages' long tasks, which a second test file running beside them on a 2-core machine
+ * would lengthen.
+ */
+const browser = files.filter((f) => readFileSync(f, 'utf8').includes('playwright-core'));
+const batches: [string[], number][] = [
+  [files.filter((f) => !browser.includes(f)), 2],
+  [browser, 1],
+];
+
+let tests = 0;
+let pass = 0;
+let fail = 0;
+let notRun = 0;
+for (const [batch, concurrency] of batches) {
+  if (batch.length === 0) continue;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...batch], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  process.stdout.write(r.stdout ?? '');
+  const count = (label: string): number => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(r.stdout ?? '')?.[1] ?? 0);
+  tests += count('tests');
+  pass += count('pass');
+  fail += count('fail');
+  notRun += count('skipped') + count('todo');
+  if (r.status !== 0 || count('fail') > 0) process.exit(r.status || 1);
+}
 if (notRun > 0) {
   // A test that did not run (a missing peer, a forgotten skip) is a test that did not pass.
   console.error(`${notRun} test(s) skipped or left as todo`);
