@@ -9,7 +9,7 @@ import { ExportThread, treeOfSliced } from '../metrics/index.ts';
 import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
-import { helpPage, loggingPage, requestsPage, uiFile } from './pages.ts';
+import { helpPage, loggingPage, requestsPage, uiFile, uiPage } from './pages.ts';
 import { BodyRefused, readBody, sendBody, sendJson, sendStream, sendText } from './respond.ts';
 import { admit, DEFAULT_SECURITY } from './security.ts';
 
@@ -41,22 +41,6 @@ const ENDPOINTS = [
 /** Dashboard pages open at once, at most. */
 const MAX_PAGES = 100;
 
-/**
- * Whether a browser sent this request for a page of another site (`Origin` not this host, or
- * `Sec-Fetch-Site: cross-site`): such a page must not shut the daemon down, change its log
- * level or read its feed. Callers that are not browsers send neither header.
- */
-export function crossSite(req: IncomingMessage): boolean {
-  if (req.headers['sec-fetch-site'] === 'cross-site') return true;
-  const origin = req.headers.origin;
-  if (origin === undefined) return false;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
-}
-
 /** linkerd's `?grace=` durations: `10.seconds`, `500.milliseconds`, `1.minute`, or plain ms. */
 function graceMs(text: string | null): number | undefined {
   if (text === null) return undefined;
@@ -75,10 +59,13 @@ export class AdminServer {
   readonly #hooks: AdminHooks;
   /** Writes the scrapes of a large tree off the event loop. */
   readonly exporter: ExportThread;
+  /** Gives a scrape's written chunk back to the exporter: made once, not once per scrape. */
+  readonly #release: (chunk: Buffer) => void;
 
   constructor(hooks: AdminHooks, feedIntervalMs = 1000) {
     this.#hooks = hooks;
     this.exporter = new ExportThread(hooks.metrics, { minMetrics: hooks.exportThreadMinMetrics, onFailure: (e) => hooks.warn?.(`metrics export thread: ${e.message}; exporting on the event loop`) });
+    this.#release = (c) => this.exporter.release(c);
     this.feed = new Feed(hooks, feedIntervalMs);
     this.server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.#handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
@@ -97,11 +84,9 @@ export class AdminServer {
       refuse(400, 'Bad Request');
       return;
     }
-    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress);
+    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress, req.headers);
     if (!verdict.ok) return refuse(verdict.status, verdict.status === 403 ? 'Forbidden' : 'Not Found');
     if (path !== '/admin/ws' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(404, 'Not Found');
-    // A page of another site must not read the metrics or ask for delegations.
-    if (crossSite(req)) return refuse(403, 'Forbidden');
     if (this.feed.pages >= MAX_PAGES) return refuse(503, 'Service Unavailable');
     this.feed.upgrade(req, socket, head);
   }
@@ -116,7 +101,7 @@ export class AdminServer {
       return;
     }
     const path = url.pathname;
-    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress);
+    const verdict = admit(this.#hooks.security ?? DEFAULT_SECURITY, path, req.socket.remoteAddress, req.headers);
     if (!verdict.ok) {
       req.resume();
       sendText(res, verdict.status, `${verdict.reason}\n`);
@@ -142,7 +127,6 @@ export class AdminServer {
     req.resume();
     if (path === '/admin/shutdown') {
       if (method !== 'POST') return sendText(res, 405, 'POST to shut down\n', { allow: 'POST' });
-      if (crossSite(req)) return sendText(res, 403, 'refused: a page of another site asked to shut down\n');
       const grace = url.searchParams.get('grace');
       const ms = graceMs(grace);
       if (grace !== null && ms === undefined) return sendText(res, 400, `grace: expected a duration such as 10.seconds or 500 (ms), not ${JSON.stringify(grace)}\n`);
@@ -154,7 +138,7 @@ export class AdminServer {
     const prom = hooks.prometheus();
     if (path === prom.path) {
       const ex = this.exporter;
-      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out), (c) => ex.release(c));
+      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out), this.#release);
     }
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
@@ -175,7 +159,7 @@ export class AdminServer {
     switch (path) {
       case '/':
       case '/delegator': {
-        const f = uiFile(path === '/' ? 'dashboard.html' : 'delegator.html');
+        const f = uiPage(path === '/' ? 'dashboard.html' : 'delegator.html', path);
         if (f === undefined) return sendText(res, 500, 'the admin UI files are missing from this installation\n');
         return sendBody(res, 200, f.type, f.body, { 'cache-control': 'no-cache' });
       }
@@ -188,11 +172,13 @@ export class AdminServer {
         const m = hooks.metrics;
         const q = url.searchParams.get('q') ?? undefined;
         // A scope is a short path: a long one names nothing (and costs nothing to refuse).
-        if (q !== undefined && q !== '' && (q.length > 1024 || !m.hasScope(q))) return sendJson(res, 404, { error: `No such subtree: ${q.length > 1024 ? `${q.slice(0, 64)}...` : q}` });
-        if (flag('tree') || pretty) return sendJson(res, 200, flag('tree') ? await treeOfSliced(m, q) : m.flat(q), pretty);
+        const long = q !== undefined && q.length > 1024;
+        if (q !== undefined && q !== '' && (long || !m.hasScope(q))) return sendJson(res, 404, { error: `No such subtree: ${long ? `${q.slice(0, 64)}...` : q}` });
+        const tree = flag('tree');
+        if (tree || pretty) return sendJson(res, 200, tree ? await treeOfSliced(m, q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
         const ex = this.exporter;
-        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out), (c) => ex.release(c));
+        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out), this.#release);
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);
@@ -225,10 +211,6 @@ export class AdminServer {
     if (method !== 'POST') {
       req.resume();
       return sendJson(res, 200, current());
-    }
-    if (crossSite(req)) {
-      req.resume();
-      return sendText(res, 403, 'refused: a page of another site asked to change the log level\n');
     }
     // A form of a logger name and a level is short: anything longer is not one.
     let body: string;

@@ -31,6 +31,19 @@ export class Feed {
   #ping: NodeJS.Timeout | undefined;
   /** A push is being written (one at a time: a slow one is not stacked on by the next tick). */
   #pushing = false;
+  /**
+   * The last snapshot pushed, sent as is to a page as it opens: after a daemon restart every
+   * open page reconnects at once, and each making its own would be a hundred snapshots in a
+   * second. Dropped when the last page closes, so a page opened later gets a fresh one.
+   */
+  #last: Buffer | undefined;
+  /** The snapshot being made for the pages that opened before there was one to send. */
+  #first: Promise<Buffer> | undefined;
+  /**
+   * Each router's retry budget, read again only when the metrics' names or the config (a
+   * reload) have changed: reading it walks every router's services, each second otherwise.
+   */
+  #budgets: { version: number; config: unknown; byLabel: ReadonlyMap<string, number> } | undefined;
   /** Snapshots sent (for tests and the benchmark). */
   pushes = 0;
 
@@ -56,9 +69,10 @@ export class Feed {
     ws.on('message', (data, isBinary) => this.#message(ws, page, isBinary ? undefined : data.toString()));
     ws.on('close', () => this.#closed(ws, page));
     ws.on('error', () => ws.terminate());
-    this.#send(ws, JSON.stringify({ type: 'hello', version: this.#hooks.version, intervalMs: this.#intervalMs, routers: this.#hooks.routers().map((r) => r.label) }));
-    // The first snapshot at once, so a page has numbers before the first tick.
-    void this.#snapshot().then((text) => this.#send(ws, text));
+    this.#send(ws, JSON.stringify({ type: 'hello', version: this.#hooks.version, intervalMs: this.#intervalMs, routers: [...this.#retryBudgets().keys()] }));
+    // A snapshot at once, so a page has numbers before the next tick.
+    if (this.#last !== undefined) this.#send(ws, this.#last);
+    else void this.#firstSnapshot().then((data) => this.#send(ws, data));
     if (this.#tick === undefined) {
       this.#tick = setInterval(() => void this.#push(), this.#intervalMs);
       this.#ping = setInterval(() => this.#heartbeat(), PING_MS);
@@ -76,19 +90,44 @@ export class Feed {
     clearInterval(this.#ping);
     this.#tick = undefined;
     this.#ping = undefined;
+    this.#last = undefined;
   }
 
-  #snapshot(): Promise<string> {
-    const budgets = new Map(this.#hooks.routers().map((r) => [r.label, r.retryBudgetPercent]));
-    return dashboardSnapshot(this.#hooks.metrics, this.#hooks.version, budgets);
+  #retryBudgets(): ReadonlyMap<string, number> {
+    const version = this.#hooks.metrics.version;
+    const config = this.#hooks.config();
+    const hit = this.#budgets;
+    if (hit !== undefined && hit.version === version && hit.config === config) return hit.byLabel;
+    const byLabel = new Map(this.#hooks.routers().map((r) => [r.label, r.retryBudgetPercent]));
+    this.#budgets = { version, config, byLabel };
+    return byLabel;
+  }
+
+  /** A snapshot, encoded once for every page (a string would be encoded again for each). */
+  async #snapshot(): Promise<Buffer> {
+    return Buffer.from(await dashboardSnapshot(this.#hooks.metrics, this.#hooks.version, this.#retryBudgets()));
+  }
+
+  /** One snapshot for however many pages open before the first push. */
+  #firstSnapshot(): Promise<Buffer> {
+    this.#first ??= this.#snapshot()
+      .then((data) => {
+        if (this.#pages.size > 0) this.#last ??= data;
+        return data;
+      })
+      .finally(() => {
+        this.#first = undefined;
+      });
+    return this.#first;
   }
 
   async #push(): Promise<void> {
     if (this.#pushing) return;
     this.#pushing = true;
     try {
-      // Encoded once for every page (a string would be encoded again for each).
-      const data = Buffer.from(await this.#snapshot());
+      const data = await this.#snapshot();
+      // Every page may have closed meanwhile: nothing is kept for a page opened later.
+      if (this.#pages.size > 0) this.#last = data;
       for (const ws of this.#pages.keys()) this.#send(ws, data);
     } finally {
       this.#pushing = false;

@@ -59,13 +59,37 @@ const NAV: [string, string][] = [
   ['/admin', 'admin'],
 ];
 
+/**
+ * The top bar of every page: the brand and the nav, `current` marked. The dashboard and the
+ * delegator get it here too (uiPage), so there is one list of pages and one markup; their
+ * scripts add the feed's status to it.
+ */
+function topBar(current: string): string {
+  const nav = NAV.map(([href, name]) => `<a href="${href}" data-testid="nav-${name}"${href === current ? ' aria-current="page"' : ''}>${name}</a>`).join('');
+  return `<header id="top"><a class="brand" href="/">dtabd</a><nav aria-label="admin pages">${nav}</nav></header>`;
+}
+
+/** Where a static page of ./ui has its top bar put in. */
+const EMPTY_TOP = '<header id="top"></header>';
+const uiPages = new Map<string, { type: string; body: Buffer }>();
+
+/** A static page of ./ui (`dashboard.html`) with its top bar, `current` marked; undefined when the file is missing. */
+export function uiPage(name: string, current: string): { type: string; body: Buffer } | undefined {
+  const hit = uiPages.get(name);
+  if (hit !== undefined) return hit;
+  const f = uiFile(name);
+  if (f === undefined) return undefined;
+  const out = { type: f.type, body: Buffer.from(f.body.toString('utf8').replace(EMPTY_TOP, topBar(current))) };
+  uiPages.set(name, out);
+  return out;
+}
+
 /** A server-rendered page in the UI's style. */
 export function page(title: string, current: string, body: string, script = ''): string {
-  const nav = NAV.map(([href, name]) => `<a href="${href}"${href === current ? ' class="current"' : ''}>${name}</a>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>dtabd · ${html(title)}</title><link rel="stylesheet" href="/files/style.css"></head>
-<body><header class="topbar"><span class="brand">dtabd</span><nav>${nav}</nav></header>
+<body>${topBar(current)}
 <main>${body}</main>${script === '' ? '' : `<script type="module">${script}</script>`}</body></html>
 `;
 }

@@ -2,7 +2,6 @@
 // reading a bounded request body.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { releaseChunk } from '../metrics/index.ts';
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, pretty = false): void {
   const body = `${JSON.stringify(pretty ? sorted(value) : value, null, pretty ? 2 : undefined)}${pretty ? '\n' : ''}`;
@@ -43,7 +42,7 @@ export async function sendStream(
   status: number,
   type: string,
   produce: (out: (chunk: Buffer) => void) => Promise<void>,
-  release: (chunk: Buffer) => void = releaseChunk,
+  release: (chunk: Buffer) => void,
 ): Promise<void> {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   const queue: Buffer[] = [];

@@ -2,17 +2,16 @@
 // its counters (the page turns their differences into rates) and its latency over the last
 // minute, plus the process's facts. Read from the metrics tree, once per push whatever the
 // number of pages open.
+//
+// The text is written by hand rather than built as an object, so it has no type; its shape is
+//   {"type":"metrics","t":<ms since the epoch>,"process":{version,uptimeMs,rssBytes,...},
+//    "routers":{"<label>":{"retryBudgetPercent":n,"servers":{...},"services":{...},"clients":{...}}}}
+// where each server, service or client is `"<id>":{<key>:n,...,"latency":{p50,p95,p99}}`.
 
+import { inSlices } from '../metrics/json.ts';
 import { type Metric, type MetricsRegistry, SNAP } from '../metrics/index.ts';
 
 type Stats = Record<string, number | Record<string, number>>;
-
-export interface DashboardSnapshot {
-  readonly type: 'metrics';
-  readonly t: number;
-  readonly process: Record<string, number | string>;
-  readonly routers: Record<string, { retryBudgetPercent: number; servers: Record<string, Stats>; services: Record<string, Stats>; clients: Record<string, Stats> }>;
-}
 
 /** Each kind's numbers: [metric name under the scope, key in the snapshot]. */
 const COMMON: readonly [string, string][] = [
@@ -23,11 +22,11 @@ const COMMON: readonly [string, string][] = [
 ];
 const BY_KIND: Record<string, readonly [string, string][]> = {
   server: [...COMMON, ['connections', 'connections']],
-  service: [...COMMON, ['retries/total', 'retries'], ['retries/budget_exhausted', 'budgetExhausted']],
+  service: [...COMMON, ['retries/total', 'retries']],
   client: [...COMMON, ['retries/requeues', 'requeues'], ['loadbalancer/size', 'lbSize'], ['loadbalancer/available', 'lbAvailable']],
 };
 /** Counters left out of a row when 0. */
-const ZERO_OMITTED = new Set(['failures', 'retries', 'budgetExhausted', 'requeues']);
+const ZERO_OMITTED = new Set(['failures', 'retries', 'requeues']);
 const GROUP: Record<string, 'servers' | 'services' | 'clients'> = { server: 'servers', service: 'services', client: 'clients' };
 
 function read(m: Metric | undefined): number | undefined {
@@ -91,21 +90,24 @@ function rowJson(row: Row): string {
 const ROW_SLICE = 250;
 
 /**
- * The snapshot as JSON text (the shape of {@link DashboardSnapshot}), written a slice of rows
- * at a time with the event loop let go in between, so a push to many pages of a large tree
- * holds no request up for long.
+ * The snapshot as JSON text (its shape is described at the top of this file), written a slice
+ * of rows at a time with the event loop let go in between, so a push to many pages of a large
+ * tree holds no request up for long.
  */
 export async function dashboardSnapshot(registry: MetricsRegistry, version: string, budgets: ReadonlyMap<string, number>): Promise<string> {
   const parts = new Map<string, Record<'servers' | 'services' | 'clients', string[]>>();
   for (const label of budgets.keys()) parts.set(label, { servers: [], services: [], clients: [] });
   const all = rows(registry);
-  for (let i = 0; i < all.length; i += ROW_SLICE) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (let j = i; j < Math.min(all.length, i + ROW_SLICE); j++) {
-      const row = all[j]!;
-      parts.get(row.label)?.[row.group].push(rowJson(row));
-    }
-  }
+  await inSlices(
+    all,
+    (from, to) => {
+      for (let i = from; i < to; i++) {
+        const row = all[i]!;
+        parts.get(row.label)?.[row.group].push(rowJson(row));
+      }
+    },
+    ROW_SLICE,
+  );
   const num = (name: string): number => read(registry.get(name)) ?? 0;
   const process = {
     version,

@@ -1,5 +1,5 @@
-// Helpers shared by the admin pages: DOM building, number formatting, the nav bar, JSON
-// fetching, and the live feed (the /admin/ws WebSocket, reconnected after a daemon restart).
+// Helpers shared by the admin pages: DOM building, number formatting, the feed's status badge,
+// JSON fetching, and the live feed (the /admin/ws WebSocket, reconnected after a daemon restart).
 
 /**
  * Builds an element. `attrs` keys starting with `on` become listeners, `dataset`/`style`
@@ -32,7 +32,10 @@ export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+export const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/** A number from the feed, or 0 when it is missing (a counter left out because it is 0). */
+export const num = (v) => (isNum(v) ? v : 0);
 
 /** Requests per second: more digits when small, so a trickle of traffic does not read as zero. */
 export function fmtRate(v) {
@@ -93,32 +96,13 @@ export function fmtTime(t) {
   return new Date(t).toLocaleTimeString('en-GB', { hour12: false });
 }
 
-const NAV = [
-  ['/', 'dashboard'],
-  ['/delegator', 'dtab'],
-  ['/requests', 'requests'],
-  ['/logging', 'logging'],
-  ['/help', 'help'],
-  ['/admin', 'admin'],
-];
-
 /**
- * Fills the page's `<header id="top">`: brand, nav (the current page marked) and the feed's
- * status badge, which is returned so the feed can drive it.
+ * Adds the feed's status badge to the page's `<header id="top">` (the server has put the brand
+ * and the nav in it, as on every admin page) and returns it, so the feed can drive it.
  */
-export function renderHeader(active) {
-  const top = document.getElementById('top');
+export function renderHeader() {
   const status = h('span', { class: 'conn', 'data-testid': 'conn-status', 'data-state': 'connecting', role: 'status' }, 'connecting…');
-  top.replaceChildren(
-    h('a', { class: 'brand', href: '/' }, 'dtabd'),
-    h(
-      'nav',
-      { 'aria-label': 'admin pages' },
-      NAV.map(([href, label]) => h('a', { href, 'aria-current': href === active ? 'page' : null, 'data-testid': `nav-${label}` }, label)),
-    ),
-    h('span', { class: 'spacer' }),
-    status,
-  );
+  document.getElementById('top').append(h('span', { class: 'spacer' }), status);
   return status;
 }
 
@@ -154,7 +138,6 @@ export class Feed {
   #onMessage;
   #onOpen;
   #onState;
-  state = 'connecting';
 
   constructor({ statusEl, onMessage, onOpen = () => {}, onState = () => {} }) {
     this.#statusEl = statusEl;
@@ -216,7 +199,6 @@ export class Feed {
   }
 
   #setState(state, text) {
-    this.state = state;
     this.#statusEl.dataset.state = state;
     this.#statusEl.textContent = text;
     this.#onState(state);
@@ -228,7 +210,6 @@ export class Feed {
 const HISTORY_MS = 5 * 60_000;
 /** Samples over which retry shares are averaged: one second of retries is too jumpy to read. */
 const RETRY_WINDOW = 10;
-const num = (v) => (isNum(v) ? v : 0);
 
 /**
  * Turns one entity's cumulative counters into per-interval deltas. A counter that went down

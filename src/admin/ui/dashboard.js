@@ -4,16 +4,14 @@
 // Charts are uPlot (window.uPlot, loaded by a classic script before this module).
 // The rows of servers, services and clients are views.js; the router sections are here.
 
-import { Feed, fetchJson, fmtBytes, fmtCount, fmtDuration, fmtMs, fmtPct, fmtRate, h, History, renderHeader, setText, TimeChart } from './common.js';
-import { clickable, filter, GroupView, isNum, setUi, srClass, ui } from './views.js';
+import { Feed, fetchJson, fmtBytes, fmtCount, fmtDuration, fmtMs, fmtPct, fmtRate, h, History, isNum, num, renderHeader, setText, TimeChart } from './common.js';
+import { clickable, filter, GroupView, setUi, srClass, ui } from './views.js';
 
 const KINDS = [
   ['servers', 'Servers', 'server'],
   ['services', 'Services', 'service'],
   ['clients', 'Clients', 'client'],
 ];
-
-const num = (v) => (isNum(v) ? v : 0);
 
 const params = new URLSearchParams(location.search);
 const state = { routers: new Map(), intervalMs: 1000, only: params.get('router') ?? '', info: new Map() };
@@ -132,7 +130,7 @@ class RouterView {
 
 // === Page ===
 
-const statusEl = renderHeader('/');
+const statusEl = renderHeader();
 const routersEl = document.getElementById('routers');
 const pick = document.getElementById('router-pick');
 const search = document.getElementById('search');

@@ -47,9 +47,9 @@ function showDelegation(status, body, error) {
     return;
   }
   const text = JSON.stringify(body);
-  const stamp = h('div', { class: 'updated', 'data-testid': 'delegation-updated' }, `${current.shown ? 'updated' : 'resolved'} at ${fmtTime(Date.now())}, following the namers live`);
   if (text === current.shown) return; // the same answer again: nothing to redraw
   const changed = current.shown !== undefined && current.shown !== '';
+  const stamp = h('div', { class: 'updated', 'data-testid': 'delegation-updated' }, `${changed ? 'updated' : 'resolved'} at ${fmtTime(Date.now())}, following the namers live`);
   current.shown = text;
   out.delegation.replaceChildren(stamp, ...treeView(body));
   if (changed) {
@@ -239,7 +239,7 @@ function suggestions() {
 
 // === Wiring ===
 
-const statusEl = renderHeader('/delegator');
+const statusEl = renderHeader();
 const feed = new Feed({
   statusEl,
   onOpen: () => subscribe(), // after a restart the server has forgotten us: ask again

@@ -1,12 +1,10 @@
 // The dashboard's rows: one per server, service or client, in a collapsible group per kind.
 // What is collapsed or expanded is kept in localStorage, shared with the router sections.
 
-import { fmtCount, fmtMs, fmtPct, fmtRate, h, History, Meter, setText, TimeChart } from './common.js';
+import { fmtCount, fmtMs, fmtPct, fmtRate, h, History, isNum, Meter, setText, TimeChart } from './common.js';
 
 /** An entity missing from the feed this long (an evicted client) loses its row. */
 const GONE_MS = 60_000;
-
-export const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
 /** The name filter (the search box, lower case): the page sets it, the groups hide rows that do not match. */
 export const filter = { text: '' };
