@@ -117,7 +117,7 @@ describe('hostile input to the admin server', () => {
       const none = await post(path, '{}', {});
       assert.equal(none.status, 415, `${path} without a content type`);
       // A charset parameter is still JSON.
-      assert.notEqual((await post(path, '{"path": "/svc/web", "url": "/"}', { 'content-type': 'Application/JSON; charset=utf-8' })).status, 415);
+      assert.equal((await post(path, '{"path": "/svc/web", "url": "/"}', { 'content-type': 'Application/JSON; charset=utf-8' })).status, 200);
     }
   });
 
@@ -205,7 +205,8 @@ describe('hostile input to the admin server', () => {
       const r = await rawExchange(d.adminPort, [t], 2000);
       const [res] = parseResponses(r.data);
       assert.ok(res !== undefined && res.status >= 400 && res.status < 500, `${JSON.stringify(t.slice(0, 30))}: ${r.data.toString('latin1').slice(0, 80)}`);
-      assert.ok(r.closed && r.ms < 1000, `${JSON.stringify(t.slice(0, 30))} closed after ${r.ms} ms`);
+      // Closed by the server within the wait, not left open.
+      assert.ok(r.closed, `${JSON.stringify(t.slice(0, 30))} left open`);
     }
     const [target] = parseResponses((await rawExchange(d.adminPort, [texts[0]!], 2000)).data);
     assert.equal(target!.body.toString(), 'Malformed request target\n');

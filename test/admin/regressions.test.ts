@@ -72,11 +72,14 @@ routers:
   });
 
   test('a scope query of many slashes is refused at once', async () => {
-    const started = performance.now();
     const r = await send(d.adminPort, { path: `/admin/metrics.json?q=${'/'.repeat(15_000)}x` });
     assert.equal(r.status, 404);
-    assert.ok(performance.now() - started < 200, `${performance.now() - started} ms`);
     assert.equal((await send(d.adminPort, { path: '/admin/metrics.json?q=rt/edge///' })).status, 200);
+    // The trimming itself, on more slashes than a request head may carry: linear now (well
+    // under a millisecond); quadratic (tens of seconds) with a regular expression.
+    const started = performance.now();
+    assert.equal(d.daemon.metrics.under(`${'/'.repeat(200_000)}x`).length, 0);
+    assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
   });
 
   test('pages of other sites cannot shut the daemon down, change the log level or open the feed', async () => {
