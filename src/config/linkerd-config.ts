@@ -6,6 +6,7 @@
 
 import { ConfigError, ConfigReader } from '../core/index.ts';
 import { type Dtab, type Path, readPath } from '../dtab/index.ts';
+import { THREAD_MIN_METRICS } from '../metrics/index.ts';
 import type { Interpreter } from '../namer/index.ts';
 import { type Identifier, identifierFromConfig } from '../proxy/index.ts';
 import { type ConfigFile, placeError } from './config-file.ts';
@@ -92,9 +93,6 @@ const SERVER_LATER = ['tls', 'announce', 'serverSession', 'timeoutMs', 'label', 
 const SOCKET_LATER = ['noDelay', 'reuseAddr', 'reusePort', 'writeTimeoutMs', 'keepAlive', 'backlog'];
 const ADMIN_LATER = ['tls', 'workerThreads', 'httpIdentifierPort'];
 
-/** Metrics from which the admin server writes scrapes in a thread of their own (src/metrics/export-thread.ts). */
-const DEFAULT_EXPORT_THREAD_MIN = 5000;
-
 /** Reads and checks a whole config. Throws ConfigFileError at the first problem. */
 export function loadLinkerdConfig(file: ConfigFile, options: NamingOptions = {}): LinkerdConfig {
   try {
@@ -139,14 +137,14 @@ function read(root: unknown, options: NamingOptions): LinkerdConfig {
 
 function readAdmin(raw: unknown, notApplied: string[]): LinkerdConfig['admin'] {
   if (raw === undefined || raw === null) {
-    return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, security: DEFAULT_ADMIN_SECURITY, exportThreadMinMetrics: DEFAULT_EXPORT_THREAD_MIN };
+    return { ip: '127.0.0.1', port: 9990, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, security: DEFAULT_ADMIN_SECURITY, exportThreadMinMetrics: THREAD_MIN_METRICS };
   }
   const admin = new ConfigReader(raw, 'admin');
   const ip = admin.optionalString('ip') ?? '127.0.0.1';
   const port = admin.optionalInteger('port', 0, 65535) ?? 9990;
   const shutdownGraceMs = admin.optionalInteger('shutdownGraceMs', 0, 2 ** 31 - 1) ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const security = readSecurity(admin.raw('security'), admin.keyAt('security'));
-  const exportThreadMinMetrics = admin.optionalInteger('exportThreadMinMetrics', 0, 2 ** 31 - 1) ?? DEFAULT_EXPORT_THREAD_MIN;
+  const exportThreadMinMetrics = admin.optionalInteger('exportThreadMinMetrics', 0, 2 ** 31 - 1) ?? THREAD_MIN_METRICS;
   notApplied.push(...admin.present(...ADMIN_LATER));
   admin.done();
   return { ip, port, shutdownGraceMs, security, exportThreadMinMetrics };

@@ -80,7 +80,7 @@ export class Daemon {
 
   /** `namer/<prefix>/<count>` for each configured namer that counts, read from the namers of the day. */
   #registerNamerStats(): void {
-    for (const [prefix, stats] of namerStats({ config: this.#config, routers: this.#routers })) {
+    for (const [prefix, stats] of namerStats({ config: this.#config, routers: this.#routers, servers: this.#servers })) {
       for (const key of Object.keys(stats)) {
         this.metrics.gauge(`namer/${prefix}/${key}`, () => {
           for (const n of this.#config.naming.namers) if (n.prefix.show === `/${prefix}`) return n.namer.stats?.()[key] ?? 0;
@@ -160,7 +160,7 @@ export class Daemon {
         }
       }
     } catch (e) {
-      for (const [, s] of opened) await s.close(0);
+      for (const [key, s] of opened) await this.#closeServer(key, s, 0);
       // The running router of the same label, if any, keeps its metrics.
       for (const r of fresh) await r.close(this.#routers.get(r.config.label));
       throw e;
@@ -177,7 +177,7 @@ export class Daemon {
     for (const [key, s] of this.#servers) {
       if (!kept.has(s)) {
         this.#log.info({ listen: key }, 'server stopped');
-        closing.push(s.close(grace));
+        closing.push(this.#closeServer(key, s, grace));
       }
     }
     for (const [label, r] of this.#routers) {
@@ -201,6 +201,19 @@ export class Daemon {
     return report;
   }
 
+  /**
+   * Closes a server no config has any more (draining for up to `graceMs`), then drops its
+   * metrics, unless a reload has meanwhile put another server of the same router on its
+   * address: that one has the same metric names, and keeps them.
+   */
+  async #closeServer(key: string, s: Http1Server, graceMs: number): Promise<void> {
+    const scope = s.statsScope;
+    const label = s.options.label;
+    await s.close(graceMs);
+    const now = this.#servers.get(key);
+    if (scope !== undefined && (now === undefined || now === s || now.options.label !== label)) this.metrics.removeScope(scope);
+  }
+
   /** Reloads from `file`. Throws (and changes nothing) when the file is invalid. */
   async reload(file: ConfigFile): Promise<ReloadReport> {
     if (this.#stopping !== undefined) throw new Error('shutting down');
@@ -220,7 +233,7 @@ export class Daemon {
 
   async #closeAll(graceMs: number): Promise<void> {
     this.#log.info({ graceMs }, 'draining');
-    await Promise.all([...this.#servers.values()].map((s) => s.close(graceMs)));
+    await Promise.all([...this.#servers].map(([key, s]) => this.#closeServer(key, s, graceMs)));
     await Promise.all([...this.#routers.values()].map((r) => r.close()));
     await this.admin.close();
     this.#stopProcessMetrics();

@@ -18,7 +18,7 @@ import {
   setRawHeader,
   splitAbsoluteUri,
 } from '../proxy/index.ts';
-import type { Running } from './inspect.ts';
+import { type Running, serversOf } from './inspect.ts';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -65,7 +65,7 @@ export async function explain(run: Running, query: unknown): Promise<Answer> {
   // Which server the request arrives at (its clearContext applies): `<ip>/<port>` as its
   // metrics name it, or the router's first.
   const serverId = q['server'];
-  const servers = [...(run.servers?.values() ?? [])].filter((s) => s.options.label === label).map((s) => ({ id: `${s.options.ip}/${s.address.port}`, clearContext: s.options.clearContext }));
+  const servers = serversOf(run, label).map((s) => ({ id: s.id, clearContext: s.options.clearContext }));
   const server = serverId === undefined || serverId === null ? servers[0] : servers.find((s) => s.id === serverId);
   if (server === undefined) return malformed(`server: ${JSON.stringify(serverId)} is not a server of ${label}; servers: ${servers.map((s) => s.id).join(', ')}`);
 

@@ -16,7 +16,14 @@ export interface Running {
   readonly config: LinkerdConfig;
   readonly routers: ReadonlyMap<string, RunningRouter>;
   /** The servers listening, by `ip:port` (the bound port when configured as 0). */
-  readonly servers?: ReadonlyMap<string, Http1Server>;
+  readonly servers: ReadonlyMap<string, Http1Server>;
+}
+
+/** The servers of router `label`. */
+export function serversOf(run: Running, label: string): Http1Server[] {
+  const out: Http1Server[] = [];
+  for (const s of run.servers.values()) if (s.options.label === label) out.push(s);
+  return out;
 }
 
 type Parsed = { dtab: Dtab; path: Path; interpreter: Interpreter } | Answer;
@@ -83,7 +90,7 @@ export function routerInfos(run: Running): RouterInfo[] {
       label: c.label,
       protocol: c.protocol,
       dtab: c.dtab.show,
-      servers: [...(run.servers?.values() ?? [])].filter((s) => s.options.label === c.label).map((s) => `${s.options.ip}/${s.address.port}`),
+      servers: serversOf(run, c.label).map((s) => s.id),
       dstPrefix: c.dstPrefix.show,
       names: names.length > 200 ? names.slice(0, 200) : names,
       retryBudgetPercent: Math.round(c.service.resolve(c.dstPrefix).retries.budget.percentCanRetry * 100),

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { parseConfigText } from '../../src/config/index.ts';
 import { SILENT_LOG } from '../../src/core/index.ts';
@@ -70,6 +71,79 @@ ${routers}`;
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/requests'], before + 1);
     assert.equal(flat()['rt/b/client/#/io.l5d.fs/web/loadbalancer/size'], 1);
     assert.ok(flat()[`rt/b/server/127.0.0.1/${port}/requests`]! >= 1);
+  });
+});
+
+describe('server metrics across reloads', () => {
+  const disco = new Disco();
+  let web: Upstream;
+  let slow: Upstream;
+  /** Requests the slow upstream holds, unanswered. */
+  const held: ServerResponse[] = [];
+  const yaml = (routers: string): string => `admin: {ip: 127.0.0.1, port: 0, shutdownGraceMs: 1000}
+namers:
+- {kind: io.l5d.fs, rootDir: ${disco.dir}}
+routers:
+${routers}`;
+  const start = (routers: string): Promise<Daemon> => Daemon.start(parseConfigText(yaml(routers), 'r.yaml'), { log: SILENT_LOG, naming: { rescanIntervalMs: 200 } });
+  const reload = (d: Daemon, routers: string): Promise<unknown> => d.reload(parseConfigText(yaml(routers), 'r.yaml'));
+  const keys = (d: Daemon, prefix: string): string[] => Object.keys(d.metrics.flat()).filter((k) => k.startsWith(prefix));
+
+  before(async () => {
+    web = await upstream('web');
+    slow = await upstream('slow', (req, res) => {
+      req.resume();
+      held.push(res);
+    });
+    disco.set('web', web.port);
+    disco.set('slow', slow.port);
+  });
+  after(async () => {
+    await Promise.all([web.close(), slow.close()]);
+    disco.close();
+  });
+
+  test('a server moved to a renamed router leaves nothing under the old router', async () => {
+    const d = await start(`- {protocol: http, label: a, dtab: /svc => /#/io.l5d.fs, servers: [{port: 0}, {port: 0}]}`);
+    try {
+      const [p1, p2] = [...d.servers().values()].map((s) => s.address.port);
+      assert.equal((await send(p2!, { headers: { host: 'web' } })).status, 200);
+      assert.ok(keys(d, `rt/a/server/127.0.0.1/${p2}/`).length > 0);
+      // Router a keeps p1, so its label stays; p2 goes to a new router b.
+      await reload(d, `- {protocol: http, label: a, dtab: /svc => /#/io.l5d.fs, servers: [{port: ${p1}}]}
+- {protocol: http, label: b, dtab: /svc => /#/io.l5d.fs, servers: [{port: ${p2}}]}`);
+      assert.equal((await send(p2!, { headers: { host: 'web' } })).status, 200);
+      assert.deepEqual(keys(d, `rt/a/server/127.0.0.1/${p2}/`), []);
+      assert.equal(d.metrics.flat()[`rt/b/server/127.0.0.1/${p2}/requests`], 1);
+      assert.ok(keys(d, `rt/a/server/127.0.0.1/${p1}/`).length > 0);
+    } finally {
+      await d.shutdown(0);
+    }
+  });
+
+  test('a server removed and added back while the old one drains keeps the new one\'s metrics', async () => {
+    const d = await start(`- {protocol: http, label: a, dtab: /svc => /#/io.l5d.fs, servers: [{port: 0}, {port: 0}]}`);
+    try {
+      const [p1, p2] = [...d.servers().values()].map((s) => s.address.port);
+      const both = `- {protocol: http, label: a, dtab: /svc => /#/io.l5d.fs, servers: [{port: ${p1}}, {port: ${p2}}]}`;
+      // A request the old server on p2 waits on: it drains for the whole grace period.
+      const pending = send(p2!, { headers: { host: 'slow' } }).then(
+        () => undefined,
+        () => undefined,
+      );
+      await eventually(() => held.length === 1, 3000, 'the slow request upstream');
+      await reload(d, `- {protocol: http, label: a, dtab: /svc => /#/io.l5d.fs, servers: [{port: ${p1}}]}`);
+      await reload(d, both);
+      assert.equal((await send(p2!, { headers: { host: 'web' } })).status, 200);
+      assert.equal(d.metrics.flat()[`rt/a/server/127.0.0.1/${p2}/requests`], 1);
+      // Past the grace period the old server is cut off and closes; the new one's metrics stay.
+      await pending;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(d.metrics.flat()[`rt/a/server/127.0.0.1/${p2}/requests`], 1);
+      assert.equal(d.metrics.flat()[`rt/a/server/127.0.0.1/${p2}/connections`], 0);
+    } finally {
+      await d.shutdown(0);
+    }
   });
 });
 

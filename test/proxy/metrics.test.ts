@@ -3,7 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Histogram } from '../../src/metrics/index.ts';
+import { constVar, SILENT_LOG } from '../../src/core/index.ts';
+import { Addr, BoundName, Path } from '../../src/dtab/index.ts';
+import { Histogram, HistogramWindow, MetricsRegistry } from '../../src/metrics/index.ts';
+import type { Interpreter } from '../../src/namer/index.ts';
+import { Attempts, type Dst, type Endpoint, Router } from '../../src/proxy/index.ts';
 import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
 describe('metrics', () => {
@@ -151,5 +155,43 @@ describe('metrics', () => {
     // 10 MB is refused, not read.
     const big = await send(d.adminPort, { method: 'POST', path: '/delegator.json', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(10 * 1024 * 1024) }).catch(() => ({ status: 413, body: '' }));
     assert.equal(big.status, 413);
+  });
+});
+
+describe('a service that expires', () => {
+  test('takes the per-service scopes of the clients that carried it, and leaves the others', () => {
+    const metrics = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
+    // Two services at most: a third name expires the least recently used.
+    const router = new Router<Endpoint, unknown, void>({
+      label: 'x',
+      interpreter: {} as Interpreter,
+      bindingTimeoutMs: 1000,
+      newEndpoint: () => assert.fail('no endpoint is made'),
+      call: () => Promise.resolve(),
+      maxClients: 2,
+      metrics,
+      log: SILENT_LOG,
+    });
+    const client = (name: string) => router.clientFor(new BoundName(constVar<Addr>(Addr.pending), Path.of('#', 'io.l5d.fs', name), Path.empty));
+    const service = (name: string) => router.serviceOf({ path: Path.of('svc', name) } as Dst);
+    const keys = (prefix: string): string[] => Object.keys(metrics.flat()).filter((k) => k.startsWith(prefix));
+    const [a, b] = [client('a'), client('b')];
+    const web = service('web');
+    router.record(new Attempts(web), a, true);
+    router.record(new Attempts(web), b, true);
+    const api = service('api');
+    router.record(new Attempts(api), a, true);
+    assert.ok(keys('rt/x/client/#/io.l5d.fs/b/service/svc/web/').length > 0);
+    service('other');
+    assert.deepEqual(keys('rt/x/service/svc/web/'), []);
+    assert.deepEqual(keys('rt/x/client/#/io.l5d.fs/a/service/svc/web/'), []);
+    assert.deepEqual(keys('rt/x/client/#/io.l5d.fs/b/service/svc/web/'), []);
+    assert.equal(metrics.flat()['rt/x/client/#/io.l5d.fs/a/service/svc/api/requests'], 1);
+    assert.equal(metrics.flat()['rt/x/client/#/io.l5d.fs/a/requests'], 2);
+    // Only the clients that made metrics for web were held by it, and are let go.
+    assert.equal(web.clients.size, 0);
+    assert.deepEqual([...api.clients], [a]);
+    router.close();
+    metrics.close();
   });
 });

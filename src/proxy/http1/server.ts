@@ -78,9 +78,12 @@ export class Http1Server {
   draining = false;
   #sweep: NodeJS.Timeout | undefined = undefined;
   #stats: ServerStats | undefined = undefined;
+  /** The port listened on (the bound one when configured as 0), kept for after the socket closes. */
+  #port: number;
 
   constructor(options: Http1ServerOptions) {
     this.#options = options;
+    this.#port = options.port;
     // A client that half-closes after its request still reads the answer (RFC 9112 §9.6).
     this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
@@ -95,18 +98,32 @@ export class Http1Server {
 
   /** Takes new options for requests from now on (same listen address); requests in flight keep their router. */
   reconfigure(options: Http1ServerOptions): void {
-    const relabelled = options.label !== this.#options.label;
+    const before = this.#options;
     this.#options = options;
     this.#startSweep();
-    // Another router on this address: its metrics go under that router's label.
-    if (relabelled && this.#stats !== undefined) this.#newStats();
+    // Another router on this address: its metrics go under that router's label, and the old
+    // router's scope goes, or its pending and connections gauges would go on reading this server.
+    if (options.label !== before.label && this.#stats !== undefined) {
+      before.metrics?.removeScope(this.#stats.scope);
+      this.#newStats();
+    }
   }
 
   #newStats(): void {
     const m = this.#options.metrics;
     if (m === undefined) return;
-    const id = `${this.#options.ip}/${this.address.port}`;
+    const id = this.id;
     this.#stats = new ServerStats(m, `rt/${this.#options.label}/server/${id}`, id, () => this.#inflight, () => this.#conns.size);
+  }
+
+  /** The server as its metrics and the admin pages name it: `<ip>/<port>`, the bound port once listening. */
+  get id(): string {
+    return `${this.#options.ip}/${this.#port}`;
+  }
+
+  /** The scope of the server's metrics (`rt/<router>/server/<ip>/<port>`), once listening with metrics. */
+  get statsScope(): string | undefined {
+    return this.#stats?.scope;
   }
 
   get inflight(): number {
@@ -119,6 +136,7 @@ export class Http1Server {
       this.server.once('error', onError);
       this.server.listen(this.#options.port, this.#options.ip, () => {
         this.server.off('error', onError);
+        this.#port = this.address.port;
         this.#startSweep();
         this.#newStats();
         resolve();
@@ -216,7 +234,6 @@ export class Http1Server {
       pr.resolve = resolve;
       pr.reject = reject;
       pr.routed = routed;
-      pr.attempts = routed.attempts;
       pr.client = routed.client;
       routed.endpoint.load++;
       pr.upstreamHead = requestHead(pr, routed);
@@ -399,8 +416,8 @@ export class Http1Server {
       this.server.close(() => {
         clearTimeout(timer);
         if (this.#sweep !== undefined) clearInterval(this.#sweep);
-        // A server no config has any more: its metrics go with it.
-        if (this.#stats !== undefined) this.#options.metrics?.removeScope(this.#stats.scope);
+        // The metrics stay: a reload may have put a server of the same router on this address
+        // while this one drained, under the same names, and only the daemon knows.
         resolve();
       });
       for (const c of this.#conns) if (c.idle) c.socket.end();

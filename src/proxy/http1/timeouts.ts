@@ -15,13 +15,8 @@ export function timeOut(server: Http1Server, pr: Http1Request, ms: number): void
   pr.upstream = undefined;
   // Cancelled mid-exchange: the connection's state is unknown, so it is not reused.
   up?.destroy();
-  const routed = pr.routed;
-  if (routed !== undefined) {
-    routed.endpoint.load--;
-    pr.routed = undefined;
-  }
-  pr.reject = undefined;
-  pr.resolve = undefined;
+  // answerError ends the exchange (finished()), which lowers the endpoint's load and lets go
+  // of the routing promise.
   const name = pr.dst?.path.show ?? 'unspecified';
   server.answerError(pr, ms < 0 ? new DeadlineExceededError(name) : new TotalTimeoutError(ms, name));
 }

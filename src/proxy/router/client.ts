@@ -9,6 +9,7 @@ import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/
 import { Balancer, type BalancerPolicy, type EndpointHealth, PeakEwma } from './balancer.ts';
 import type { EndpointPool } from './endpoints.ts';
 import { type AccrualCounters, FailureAccrual, type FailureAccrualPolicy } from './failure-accrual.ts';
+import type { ServiceMetricsHolder, ServiceNode } from './stats.ts';
 
 /** What the router needs of an endpoint; the protocol's connection pool behind it is its own. */
 export interface Endpoint {
@@ -68,11 +69,19 @@ export type ClientState<E> =
 
 const PENDING = { kind: 'pending' } as const;
 
+/**
+ * A scope segment from a path: its text without the leading slash. Here rather than in
+ * stats.ts, which reads this module's defaults as it loads: the other way round would be a cycle.
+ */
+export function scopeOf(pathShow: string): string {
+  return pathShow.startsWith('/') ? pathShow.slice(1) : pathShow;
+}
+
 /** Logical names a client keeps metrics for (beyond them, only the client's own count). */
 export const MAX_SERVICES_PER_CLIENT = 100;
 const NEG = { kind: 'neg' } as const;
 
-export class ClientNode<E extends Endpoint> implements Closable {
+export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsHolder {
   readonly bound: BoundName;
   readonly params: ClientParams;
   /** Replaced, never mutated, on each change of the address set. */
@@ -95,9 +104,9 @@ export class ClientNode<E extends Endpoint> implements Closable {
   #closed = false;
   readonly #metrics: MetricsRegistry | undefined;
   /** linkerd's per-service scopes under the client (`.../client/<id>/service/<name>/...`). */
-  readonly #byService = new Map<string, RequestStats>();
-  #lastServiceId: string | undefined;
-  #lastService: RequestStats | undefined;
+  readonly #byService = new Map<ServiceNode, RequestStats>();
+  #lastService: ServiceNode | undefined;
+  #lastServiceStats: RequestStats | undefined;
 
   constructor(bound: BoundName, pool: EndpointPool<E>, params: ClientParams, metrics?: MetricsRegistry, scope?: string) {
     this.bound = bound;
@@ -109,8 +118,8 @@ export class ClientNode<E extends Endpoint> implements Closable {
     this.#metrics = metrics;
     if (metrics !== undefined && scope !== undefined) {
       this.stats = new RequestStats(metrics, scope);
-      // The client's id is its bound name without the leading slash, whatever the router's label.
-      metrics.labelScope(scope, 'client', bound.id.show.slice(1));
+      // The client's id is its bound name as its scope names it, whatever the router's label.
+      metrics.labelScope(scope, 'client', scopeOf(bound.id.show));
       this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
       const endpoints = (): readonly E[] => (this.state.kind === 'bound' ? this.state.endpoints : []);
       metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);
@@ -224,32 +233,35 @@ export class ClientNode<E extends Endpoint> implements Closable {
   }
 
   /**
-   * The metrics of the requests this client carried for logical name `id` (`svc/web`); at most
+   * The metrics of the requests this client carried for logical name `service`; at most
    * {@link MAX_SERVICES_PER_CLIENT} names per client, so a flood of names cannot multiply them.
    */
-  serviceStats(id: string): RequestStats | undefined {
+  serviceStats(service: ServiceNode): RequestStats | undefined {
     // Most clients carry one name: the last one found is kept at hand.
-    if (id === this.#lastServiceId) return this.#lastService;
+    if (service === this.#lastService) return this.#lastServiceStats;
     const m = this.#metrics;
-    if (m === undefined || this.scope === undefined) return undefined;
-    let s = this.#byService.get(id);
+    // A closed client (a request that outlived it) makes no scope nobody would drop.
+    if (m === undefined || this.scope === undefined || this.#closed) return undefined;
+    let s = this.#byService.get(service);
     if (s === undefined) {
       if (this.#byService.size >= MAX_SERVICES_PER_CLIENT) return undefined;
-      const scope = `${this.scope}/service/${id}`;
+      const scope = `${this.scope}/service/${service.id}`;
       s = new RequestStats(m, scope);
-      m.labelScope(scope, 'service', id);
-      this.#byService.set(id, s);
+      m.labelScope(scope, 'service', service.id);
+      this.#byService.set(service, s);
+      // The service tells this client when it expires, and no other.
+      service.clients.add(this);
     }
-    this.#lastServiceId = id;
-    this.#lastService = s;
+    this.#lastService = service;
+    this.#lastServiceStats = s;
     return s;
   }
 
-  /** Drops the metrics this client keeps for logical name `id` (its service has expired). */
-  forgetService(id: string): void {
-    if (id === this.#lastServiceId) this.#lastServiceId = this.#lastService = undefined;
-    if (!this.#byService.delete(id) || this.scope === undefined) return;
-    this.#metrics?.removeScope(`${this.scope}/service/${id}`);
+  /** Drops the metrics this client keeps for `service` (it has expired). */
+  forgetService(service: ServiceNode): void {
+    if (service === this.#lastService) this.#lastService = this.#lastServiceStats = undefined;
+    if (!this.#byService.delete(service) || this.scope === undefined) return;
+    this.#metrics?.removeScope(`${this.scope}/service/${service.id}`);
   }
 
   /** The accrual state of an endpoint of this client (for state pages and tests). */
@@ -264,6 +276,11 @@ export class ClientNode<E extends Endpoint> implements Closable {
     this.#sub = undefined;
     if (this.state.kind === 'bound') for (const e of this.state.endpoints) this.#pool.release(e);
     this.#health.clear();
+    // The client's scope goes with it (the router drops it), the service scopes inside it too:
+    // its services need not tell it, nor keep it alive.
+    for (const s of this.#byService.keys()) s.clients.delete(this);
+    this.#byService.clear();
+    this.#lastService = this.#lastServiceStats = undefined;
     this.state = PENDING;
     const ws = this.#waiters;
     this.#waiters = [];

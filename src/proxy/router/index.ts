@@ -1,6 +1,6 @@
 // Public surface of the router core: protocol-independent routing from a destination to an
 // endpoint.
-export { ClientNode, DEFAULT_POOL } from './client.ts';
+export { ClientNode, DEFAULT_POOL, scopeOf } from './client.ts';
 export type { ClientParams, ClientState, Endpoint, PoolParams } from './client.ts';
 export { DstDtabCache } from './dst.ts';
 export type { Dst, DstDtabs } from './dst.ts';
@@ -16,5 +16,5 @@ export { Attempts, DEFAULT_RETRY_POLICY, MAX_RETRIES, RetryRequest } from './ret
 export type { RetryPolicy } from './retries.ts';
 export { Balancer, DEFAULT_APERTURE, DEFAULT_BALANCER, PeakEwma } from './balancer.ts';
 export type { BalancerKind, BalancerPolicy, EndpointHealth } from './balancer.ts';
-export { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, scopeOf } from './stats.ts';
+export { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode } from './stats.ts';
 export type { ServiceParams } from './stats.ts';

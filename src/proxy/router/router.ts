@@ -10,13 +10,13 @@ import type { ActivityState, Closable, Log } from '../../core/index.ts';
 import type { Address, BoundName, NameTree, Path } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
 import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
-import { type ClientParams, ClientNode, type Endpoint, type PoolParams } from './client.ts';
+import { type ClientParams, ClientNode, type Endpoint, type PoolParams, scopeOf } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
 import { pickBound } from './pick.ts';
-import { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, type ServiceParams, scopeOf } from './stats.ts';
+import { DEFAULT_CLIENT_PARAMS, DEFAULT_SERVICE_PARAMS, ServiceNode, type ServiceParams } from './stats.ts';
 import type { MetricsRegistry } from '../../metrics/index.ts';
-import { Attempts, RetryRequest } from './retries.ts';
+import { type Attempts, RetryRequest } from './retries.ts';
 
 /** Where one request was sent: what logs, headers and error texts say about it. */
 export interface Routed<E extends Endpoint> {
@@ -96,7 +96,10 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
       dispose: (s, _key, reason) => {
         if (reason === 'set' || this.#closing) return;
         this.#metrics?.removeScope(s.scope);
-        for (const c of this.#clients.values()) c.forgetService(s.id);
+        // Only the clients that made metrics for the service have any to drop: visiting every
+        // client would cost up to a thousand calls here, on the request path.
+        for (const c of s.clients) c.forgetService(s);
+        s.clients.clear();
       },
     });
     this.#clients = new LRUCache({
@@ -134,9 +137,9 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
 
   /**
    * Routes one request. Rejects with a ProxyError when it cannot be routed. `service` is the
-   * destination's service node when the caller has looked it up already ({@link serviceOf}).
+   * destination's service node ({@link serviceOf}), and `attempts` the request's, made for it.
    */
-  dispatch(dst: Dst, req: Req, service: ServiceNode = this.serviceOf(dst), attempts: Attempts = new Attempts(service)): Promise<Res> {
+  dispatch(dst: Dst, req: Req, service: ServiceNode, attempts: Attempts): Promise<Res> {
     service.budget.deposit();
     return this.#route(dst, req, attempts);
   }
@@ -146,7 +149,8 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const key = dst.path.show;
     let s = this.#services.get(key);
     if (s === undefined) {
-      s = new ServiceNode(this.#serviceParams(dst.path), this.#metrics, `rt/${this.label}/service/${scopeOf(key)}`, scopeOf(key));
+      const id = scopeOf(key);
+      s = new ServiceNode(this.#serviceParams(dst.path), this.#metrics, `rt/${this.label}/service/${id}`, id);
       this.#services.set(key, s);
     }
     return s;
@@ -162,7 +166,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     s.stats?.record(success, ms);
     s.retriesPerRequest?.add(attempts.retries);
     client?.stats?.record(success, ms);
-    client?.serviceStats(s.id)?.record(success, ms);
+    client?.serviceStats(s)?.record(success, ms);
   }
 
   #route(dst: Dst, req: Req, attempts: Attempts): Promise<Res> {

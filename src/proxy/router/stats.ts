@@ -33,9 +33,10 @@ export const DEFAULT_CLIENT_PARAMS: ClientParams = {
   failFast: false,
 };
 
-/** A scope segment from a path: its text without the leading slash. */
-export function scopeOf(pathShow: string): string {
-  return pathShow.startsWith('/') ? pathShow.slice(1) : pathShow;
+/** A client that keeps metrics for a logical name, as its service node sees it. */
+export interface ServiceMetricsHolder {
+  /** Drops the metrics kept for `service` (it has expired). */
+  forgetService(service: ServiceNode): void;
 }
 
 /** One logical name's parameters, retry budget and metrics. */
@@ -49,9 +50,11 @@ export class ServiceNode {
   readonly retriesTotal: Counter | undefined;
   readonly retriesPerRequest: Histogram | undefined;
   readonly budgetExhausted: Counter | undefined;
+  /** The clients keeping metrics for this name (`.../client/<id>/service/<name>`): told when it goes. */
+  readonly clients = new Set<ServiceMetricsHolder>();
 
   /** `id` is the logical name as its scope names it (`svc/web`). */
-  constructor(params: ServiceParams, registry: MetricsRegistry | undefined, scope: string, id: string = scope) {
+  constructor(params: ServiceParams, registry: MetricsRegistry | undefined, scope: string, id: string) {
     this.params = params;
     const budget = new RetryBudget(params.retries.budget);
     this.budget = budget;
