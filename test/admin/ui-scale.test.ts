@@ -5,15 +5,11 @@
 // the once-a-second pushes of all those rows arrive. A screenshot goes to .artifacts/.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium, openPage, textOf, tid } from '../support/browser.ts';
 import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = `${ROOT}.artifacts/`;
 const NAMES = 400;
 const CONCURRENCY = 50;
 /** The longest main-thread task allowed once the page has drawn its rows. */
@@ -44,7 +40,8 @@ describe('admin UI at scale: 3 routers, 400 clients', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const errors: string[] = [];
+  /** The page's console errors and uncaught exceptions. */
+  let errors: string[] = [];
   const names = Array.from({ length: NAMES }, (_, i) => `s${i}`);
 
   const config = `admin: {ip: 127.0.0.1, port: 0}
@@ -62,8 +59,7 @@ ${['a', 'b', 'c']
   )
   .join('')}`;
 
-  const tid = (id: string): string => `[data-testid="${id}"]`;
-  const text = async (selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
+  const text = (selector: string): Promise<string> => textOf(page, selector);
   const rowsOf = (router: string, kind: 'service' | 'client'): string => `${tid(`router-${router}`)} ${tid(`${kind}-row`)}`;
   const countOf = (router: string, kind: 'services' | 'clients'): string => `${tid(`router-${router}`)} ${tid(`group-${kind}`)} ${tid(`${kind}-count`)}`;
   const points = async (): Promise<number> => Number(await page.locator(tid('router-chart-a')).getAttribute('data-points'));
@@ -83,22 +79,13 @@ ${['a', 'b', 'c']
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-    mkdirSync(ARTIFACTS, { recursive: true });
     up = await upstream('up');
     for (const n of names) disco.set(n, up.port);
-    [d, browser] = await Promise.all([startDaemon(config), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+    [d, browser] = await Promise.all([startDaemon(config), launchChromium()]);
     // One request per name through `a`; a few through `b` and `c`, so every router has rows.
     await bounded(names, CONCURRENCY, (n) => get(d.port('a'), n));
     await Promise.all(['b', 'c'].flatMap((r) => names.slice(0, 3).map((n) => get(d.port(r), n))));
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript(LONGTASK_OBSERVER);
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${d.adminPort}/`);
+    ({ context, page, errors } = await openPage(browser, `http://127.0.0.1:${d.adminPort}/`, LONGTASK_OBSERVER));
   });
 
   after(async () => {

@@ -4,15 +4,14 @@
 // also replace docs/images/*.png (the README's), which a normal run leaves alone.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium, openPage, textOf, tid } from '../support/browser.ts';
 import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = `${ROOT}.artifacts/`;
 const IMAGES = `${ROOT}docs/images/`;
 
 describe('admin UI in headless Chromium', () => {
@@ -60,23 +59,15 @@ routers:
     }
   }
 
-  /** A fresh browser context (its own localStorage) with a 1280x800 page, recording errors. */
+  /** A fresh browser context (its own localStorage) with a page at `path`, recording errors. */
   async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const { context, page, errors } = await openPage(browser, `http://127.0.0.1:${d.adminPort}${path}`);
     contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${d.adminPort}${path}`);
     return { page, errors };
   }
 
-  const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();
+  const text = textOf;
   const count = (s: string): number => Number(s.replace(/[^0-9.]/g, '') || 'NaN');
-  const tid = (id: string): string => `[data-testid="${id}"]`;
 
   async function shot(page: Page, name: string, publish = false): Promise<void> {
     await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
@@ -84,8 +75,6 @@ routers:
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-    mkdirSync(ARTIFACTS, { recursive: true });
     [web, api, v2] = await Promise.all([upstream('web'), upstream('api'), upstream('web-v2')]);
     flaky = await upstream('flaky', (req, res) => {
       req.resume();
@@ -96,7 +85,7 @@ routers:
     disco.set('api', api.port);
     disco.set('web-v2', v2.port);
     disco.set('flaky', flaky.port);
-    [d, browser] = await Promise.all([startDaemon(config()), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+    [d, browser] = await Promise.all([startDaemon(config()), launchChromium()]);
     traffic = pump();
     watcher = await open('/');
   });
