@@ -39,14 +39,20 @@ function runDaemon(config: string, ...extra: string[]): Proc {
   return { child, output: () => out, exited };
 }
 
-async function ready(port: number, host: string): Promise<void> {
-  await eventually(async () => {
-    try {
-      return (await send(port, { headers: { host } })).status === 200;
-    } catch {
-      return false;
-    }
-  }, 10_000, `a routed request on ${port}`);
+/** Waits until `port` routes a request for `host`; if it never does, says what `proc` printed and whether it exited. */
+async function ready(port: number, host: string, proc?: Proc): Promise<void> {
+  try {
+    await eventually(async () => {
+      try {
+        return (await send(port, { headers: { host } })).status === 200;
+      } catch {
+        return false;
+      }
+    }, 20_000, `a routed request on ${port}`);
+  } catch (e) {
+    const code = proc?.child.exitCode;
+    throw new Error(`${(e as Error).message}; the daemon ${code === null || code === undefined ? 'is running' : `exited with ${code}`}; its output:\n${proc?.output().slice(-3000) ?? '(not kept)'}`);
+  }
 }
 
 function config(disco: string, admin: number, port: number, dtab: string): string {
@@ -75,7 +81,7 @@ describe('dtabd run processes', () => {
     writeFileSync(file, config(disco.dir, admin, port, dtab));
     const d = runDaemon(file, ...extra);
     procs.push(d);
-    await ready(port, 'web');
+    await ready(port, 'web', d);
     return { d, admin, port, file };
   };
   before(async () => {
@@ -106,8 +112,8 @@ describe('dtabd run processes', () => {
     const d2 = runDaemon(second);
     const d1 = runDaemon(first);
     procs.push(d1, d2);
-    await ready(p2, 'web');
-    await ready(p1, 'web');
+    await ready(p2, 'web', d2);
+    await ready(p1, 'web', d1);
     const r = await send(p1, { headers: { host: 'web', 'l5d-dtab': '/svc/web => /svc/web-v2' } });
     assert.equal(r.body, 'web-v2');
     const got = v2.seen.at(-1)!.headers;
