@@ -3,6 +3,7 @@
 // text here, off the event loop that routes requests. The 64 KiB chunks move to the main thread
 // as they fill, a few to a message, and come back to be filled again once they have been sent.
 
+import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,17 +16,25 @@ import { MetricsRegistry } from './metrics.ts';
 import { writePrometheus } from './prometheus.ts';
 
 /**
- * This thread at the lowest scheduling priority (Linux, where `/proc/thread-self` names the
- * thread): when the cores are busy, the event loop that routes requests runs first, and a
- * scrape waits instead.
+ * This thread below everything that routes (Linux, where `/proc/thread-self` names the
+ * thread). First nice 19; then, where util-linux's `chrt` runs, the SCHED_IDLE policy: the
+ * thread gets a core only when nothing else of normal priority wants it, and a waking event
+ * loop takes the core back at once. At nice 19 alone the kernel may let the thread finish
+ * its time slice first (milliseconds, on a busy two-core machine), and a request waits that
+ * long. Without `chrt` (a minimal container image) the thread stays at nice 19.
  */
 function yieldToRouting(): void {
+  let tid: number;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return;
+    setPriority(tid, 19);
   } catch {
     // Elsewhere the thread keeps the process's priority.
+    return;
   }
+  // Once, before the first export; a thread may always lower its own policy.
+  spawnSync('chrt', ['--idle', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
 }
 
 yieldToRouting();

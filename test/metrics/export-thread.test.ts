@@ -218,21 +218,24 @@ describe('the metrics export thread', () => {
     assert.equal(closed?.threaded, false);
   });
 
-  test('the thread runs at the lowest scheduling priority, so routing comes first', async () => {
+  test('the thread runs below routing: nice 19 and the idle scheduling policy', async () => {
     await withThread({ minMetrics: 0 }, async (r, ex) => {
       fill(r, 10);
       await scrape(ex, json());
-      const nice: Record<string, number> = {};
+      assert.equal(ex.written, 1);
+      const threads: Record<string, { nice: number; policy: number }> = {};
       for (const t of readdirSync('/proc/self/task')) {
         const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
         const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
-        // Fields after the command's closing parenthesis: nice is the 17th.
-        nice[comm] = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        // Fields after the command's closing parenthesis: nice is the 17th, the policy the 39th.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        threads[comm] = { nice: Number(fields[16]), policy: Number(fields[38]) };
       }
-      const thread = Object.entries(nice).find(([comm]) => comm.startsWith('dtabd metrics'));
-      assert.ok(thread !== undefined, `threads: ${JSON.stringify(nice)}`);
-      assert.equal(thread[1], 19);
-      assert.equal(nice['MainThread'] ?? nice['node'], 0);
+      const thread = Object.entries(threads).find(([comm]) => comm.startsWith('dtabd metrics'));
+      assert.ok(thread !== undefined, `threads: ${JSON.stringify(threads)}`);
+      // SCHED_IDLE is policy 5; the event loop stays SCHED_OTHER (0) at nice 0.
+      assert.deepEqual(thread[1], { nice: 19, policy: 5 });
+      assert.deepEqual(threads['MainThread'] ?? threads['node'], { nice: 0, policy: 0 });
     });
   });
 
