@@ -159,6 +159,63 @@ routers:
 });
 
 describe('streamed bodies', () => {
+  test('a body that is ready goes out a few chunks per turn of the event loop, not in one go', async () => {
+    const { createServer } = await import('node:http');
+    const { sendStream } = await import('../../src/admin/respond.ts');
+    // Turns of the event loop counted by an immediate that schedules itself while the body goes out.
+    let turn = 0;
+    let sending = true;
+    const count = (): void => {
+      turn++;
+      if (sending) setImmediate(count);
+    };
+    const writesPerTurn = new Map<number, number>();
+    let finished!: () => void;
+    const done = new Promise<void>((res) => (finished = res));
+    const server = createServer((_req, res) => {
+      const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+      res.write = ((...a: unknown[]) => {
+        writesPerTurn.set(turn, (writesPerTurn.get(turn) ?? 0) + 1);
+        return write(...a);
+      }) as typeof res.write;
+      setImmediate(count);
+      void sendStream(
+        res,
+        200,
+        'text/plain',
+        async (out) => {
+          // Forty chunks at once: a scrape whose text the thread finished before it was sent.
+          for (let i = 0; i < 40; i++) out(Buffer.alloc(64 * 1024, 97));
+        },
+        () => {},
+      ).then(finished);
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const body = await new Promise<number>((resolve, reject) => {
+        const s = new Socket();
+        let got = 0;
+        s.on('data', (d: Buffer) => (got += d.length));
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
+        s.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+      });
+      await done;
+      sending = false;
+      assert.ok(body > 40 * 64 * 1024, `body of ${body} bytes`);
+      const writes = [...writesPerTurn.values()];
+      assert.equal(writes.reduce((a, b) => a + b, 0), 40);
+      // Two per turn, in the poll phase and again in the check phase at most.
+      assert.ok(Math.max(...writes) <= 4, `writes per turn: ${JSON.stringify(Object.fromEntries(writesPerTurn))}`);
+      assert.ok(writesPerTurn.size >= 10, `turns with writes: ${writesPerTurn.size}`);
+    } finally {
+      sending = false;
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   test('a client that resets mid-body: every chunk made is given back once, none written after', async () => {
     const { createServer } = await import('node:http');
     const { sendStream } = await import('../../src/admin/respond.ts');
