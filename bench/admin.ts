@@ -12,14 +12,20 @@
 // load    wrk paced at --rate over all names in turn (support/wrk.ts: the paced p50 and p99 are
 //         lower bounds), --duration s without scraping, then --duration s with both endpoints
 //         scraped once a second (linkerd's dashboard polls every second, Prometheus every
-//         10-15 s), --rounds times: p50, p99 and max per phase, and the scrapes' own times.
+//         10-15 s), --rounds times: p50, p99 and max per phase, the scrapes' own times, the
+//         daemon's CPU and its event loop's, and its garbage collection. The scraper is a
+//         process of its own at nice 19 (support/scraper.ts), so that its reading megabytes a
+//         second does not count against the daemon. The warm-up scrapes both endpoints once.
 // ws      dashboard pages on ws://127.0.0.1:<admin>/admin/ws: 0 pages, then --pages pages open,
 //         each for --ws-seconds under a light paced load (--ws-rate), --rounds times; the
 //         daemon's CPU (% of one core) over each window and what the pages received.
 //
 // Verdicts under the tables: each scrape's p90 <= 20 ms; the p99 counts as not raised when the
-// scraping phases' mean p99 is within 10 % of the slowest quiet phase's; the pages cost <= 2 %
-// of a core more than none. If /admin/ws does not upgrade, the ws row says so and the run goes on.
+// median over rounds of (the scraping phase's p99 less the quiet phase's of the same round) is
+// within 10 % of the median quiet p99; with --same-bytes, the scraping phase's less the phase
+// scraping the same bodies from nginx (the daemon's own share); the pages cost <= 2 % of a
+// core more than none. Each round starts with another phase. If /admin/ws does not upgrade,
+// the ws row says so and the run goes on.
 //
 //   npm run bench:admin                                  everything; tables, then one JSON line
 //   npm run bench:admin -- --only scrape,load            some parts only (scrape, load, ws)
@@ -28,6 +34,7 @@
 //   npm run bench:admin -- --rate 2000 --ws-rate 200     paced rates of the load and ws parts
 //   npm run bench:admin -- --pages 10 --ws-seconds 20    pages open and seconds per ws window
 //   npm run bench:admin -- --profile DIR                 the daemon runs with --cpu-prof into DIR
+//                                                       (a sample every 100 µs)
 //   npm run bench:admin -- --label TEXT                  names what was measured (default: the commit)
 //   npm run bench:admin -- --control 25                  load part: also a phase with no scraping
 //                                                       while another process is busy 25 ms a second
@@ -52,10 +59,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
+import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
 import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
 import { revision } from './support/launchers.ts';
+import { median } from './support/measure.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -137,6 +145,8 @@ interface ScrapeRow {
   /** Daemon CPU per scrape, ms, idle rate subtracted; and as measured. */
   readonly cpuMs: number;
   readonly rawCpuMs: number;
+  /** The event loop's thread's share of rawCpuMs (the rest is the export thread's, and the GC's). */
+  readonly loopCpuMs: number;
 }
 
 async function scrapePart(pid: number, admin: number, proxy: number): Promise<ScrapeRow[]> {
@@ -150,19 +160,20 @@ async function scrapePart(pid: number, admin: number, proxy: number): Promise<Sc
     for (let i = 0; i < 2; i++) await get(admin, path, agent);
     const times: number[] = [];
     let bytes = 0;
-    const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
+    const [c0, l0, t0, other] = [cpuMs(pid), cpuMs(pid, pid), performance.now(), otherCpu()];
     for (let i = 0; i < SCRAPES; i++) {
       const r = await get(admin, path, agent);
       if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
       times.push(r.ms);
       bytes = r.bytes;
     }
-    const [c1, t1] = [cpuMs(pid), performance.now()];
+    const [c1, l1, t1] = [cpuMs(pid), cpuMs(pid, pid), performance.now()];
     agent.destroy();
     const raw = (c1 - c0) / SCRAPES;
+    const loopCpuMs = (l1 - l0) / SCRAPES;
     noted(`scrapes of ${path}`, other.end());
-    const row = { path, bytes, firstMs: first.ms, wall: stats(times), rawCpuMs: raw, cpuMs: raw - (idle * (t1 - t0)) / SCRAPES };
-    console.error(`  ${path}: ${(bytes / 1024).toFixed(0)} KiB, median ${ms1(row.wall.median)} ms, p90 ${ms1(row.wall.p90)}, max ${ms1(row.wall.max)}, CPU ${ms1(row.cpuMs)} ms/scrape`);
+    const row = { path, bytes, firstMs: first.ms, wall: stats(times), rawCpuMs: raw, cpuMs: raw - (idle * (t1 - t0)) / SCRAPES, loopCpuMs };
+    console.error(`  ${path}: ${(bytes / 1024).toFixed(0)} KiB, median ${ms1(row.wall.median)} ms, p90 ${ms1(row.wall.p90)}, max ${ms1(row.wall.max)}, CPU ${ms1(row.cpuMs)} ms/scrape (event loop ${ms1(loopCpuMs)})`);
     rows.push(row);
   }
   return rows;
@@ -176,30 +187,27 @@ interface LoadRow {
   /** A control phase: the same bodies scraped every second from nginx, not from the daemon. */
   readonly sameBytes?: boolean;
   readonly result: WrkResult;
-  /** Daemon CPU, % of one core. */
+  /** Daemon CPU, % of one core; the event loop's thread's share of it. */
   readonly cpuPercent: number;
+  readonly loopCpuPercent: number;
+  /** The daemon's garbage collection during the phase (its process/gc metrics): ms, and collections. */
+  readonly gc: { readonly ms: number; readonly cycles: number };
   /** Wall time of the scrapes during the phase, ms, by endpoint (in ENDPOINTS' order). */
   readonly scrapes: Stats[] | undefined;
 }
 
-/** Scrapes both endpoints in turn every SCRAPE_EVERY_S until stopped; the times taken, by endpoint. */
-function scrapeEvery(admin: number): { stop(): Promise<number[][]> } {
-  const agent = keepAlive();
-  const times: number[][] = ENDPOINTS.map(() => []);
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      for (const [i, path] of ENDPOINTS.entries()) times[i]!.push((await get(admin, path, agent)).ms);
-    })();
-  };
-  tick();
-  const timer = setInterval(tick, SCRAPE_EVERY_S * 1000);
+/**
+ * Scrapes both endpoints in turn every SCRAPE_EVERY_S until stopped, from a process of its own
+ * at nice 19 (support/scraper.ts); the times taken, by endpoint.
+ */
+async function scrapeEvery(admin: number): Promise<{ stop(): Promise<number[][]> }> {
+  const p = await start('scraper', process.execPath, [join(REPO, 'bench/support/scraper.ts'), String(admin), String(SCRAPE_EVERY_S), ...ENDPOINTS], REPO);
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
-      agent.destroy();
-      return times;
+      await stop(p);
+      const last = p.output().trim().split('\n').pop() ?? '';
+      if (p.exited()?.code !== 0 || !last.startsWith('[')) throw new Error(`scraper: ${p.output().slice(-2000)}`);
+      return JSON.parse(last) as number[][];
     },
   };
 }
@@ -212,6 +220,13 @@ function burnEverySecond(ms: number): { stop(): void } {
   const code = `setInterval(() => { const t = performance.now(); while (performance.now() - t < ${ms / 2}) {} }, 500);`;
   const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
   return { stop: () => void child.kill('SIGKILL') };
+}
+
+/** The daemon's process/gc/msec and process/gc/cycles, from a scrape of that scope alone. */
+async function gcOf(admin: number): Promise<{ ms: number; cycles: number }> {
+  const r = await get(admin, '/admin/metrics.json?q=process/gc', false, '127.0.0.1', true);
+  const m = JSON.parse(r.body) as Record<string, number>;
+  return { ms: m['process/gc/msec'] ?? Number.NaN, cycles: m['process/gc/cycles'] ?? Number.NaN };
 }
 
 type Phase = 'quiet' | 'scraping' | 'control' | 'same-bytes';
@@ -231,22 +246,32 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
     for (const path of ENDPOINTS) bodies.set(path, (await get(admin, path, false, '127.0.0.1', true)).body);
     await staticCopy(tmp, staticPort, bodies);
   }
+  // The first Prometheus export works out every line's start (hundreds of ms, once): done
+  // before anything is measured, as a daemon scraped all along has.
+  for (const path of ENDPOINTS) await get(admin, path, false);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const phase of phases) {
+    // Each round starts with another phase, so that no phase always follows the same one.
+    const order = [...phases.slice(round % phases.length), ...phases.slice(0, round % phases.length)];
+    for (const phase of order) {
       const scraping = phase === 'scraping';
       const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
-      const scraper = scraping ? scrapeEvery(admin) : phase === 'same-bytes' ? scrapeEvery(staticPort!) : undefined;
-      const [c0, t0, other] = [cpuMs(pid), performance.now(), otherCpu()];
+      const scraper = scraping ? await scrapeEvery(admin) : phase === 'same-bytes' ? await scrapeEvery(staticPort!) : undefined;
+      const gc0 = await gcOf(admin);
+      const [c0, l0, t0, other] = [cpuMs(pid), cpuMs(pid, pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });
-      const cpuPercent = ((cpuMs(pid) - c0) / (performance.now() - t0)) * 100;
+      const wallMs = performance.now() - t0;
+      const cpuPercent = ((cpuMs(pid) - c0) / wallMs) * 100;
+      const loopCpuPercent = ((cpuMs(pid, pid) - l0) / wallMs) * 100;
+      const gc1 = await gcOf(admin);
+      const gc = { ms: gc1.ms - gc0.ms, cycles: gc1.cycles - gc0.cycles };
       // The scraper of the same bytes and nginx are this run's own, not other processes.
       noted(`load round ${round + 1} ${phase}`, phase === 'same-bytes' ? 0 : other.end());
       const times = await scraper?.stop();
       burner?.stop();
-      const row = { round, scraping, control: phase === 'control', sameBytes: phase === 'same-bytes', result, cpuPercent, scrapes: times?.map(stats) };
+      const row = { round, scraping, control: phase === 'control', sameBytes: phase === 'same-bytes', result, cpuPercent, loopCpuPercent, gc, scrapes: times?.map(stats) };
       console.error(
         `  round ${round + 1}, ${describePhase(phase, controlMs)}: ${result.rate.toFixed(0)} req/s, p50 ${result.p50} µs, ` +
-          `p99 ${result.p99} µs, max ${result.maxUs} µs, CPU ${cpuPercent.toFixed(1)} %` +
+          `p99 ${result.p99} µs, max ${result.maxUs} µs, CPU ${cpuPercent.toFixed(1)} % (event loop ${loopCpuPercent.toFixed(1)} %), GC ${gc.ms} ms in ${gc.cycles}` +
           (row.scrapes ? `, scrapes ${row.scrapes.map((s) => `${ms1(s.median)}..${ms1(s.max)}`).join(' and ')} ms` : '') +
           (errorCount(result) > 0 ? `, errors ${JSON.stringify(result.errors)}` : ''),
       );
@@ -316,39 +341,48 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
   const out: string[] = [];
   const verdicts: string[] = [];
   if (scrape.length > 0) {
-    out.push(`| endpoint | body KiB | wall ms: median; p90; max of ${SCRAPES} | first scrape ms | daemon CPU ms per scrape (raw) |`, '| --- | --- | --- | --- | --- |');
+    out.push(`| endpoint | body KiB | wall ms: median; p90; max of ${SCRAPES} | first scrape ms | daemon CPU ms per scrape (raw) | of which the event loop's thread |`, '| --- | --- | --- | --- | --- | --- |');
     for (const r of scrape) {
-      out.push(`| \`${r.path}\` | ${(r.bytes / 1024).toFixed(0)} | **${ms1(r.wall.median)}**; ${ms1(r.wall.p90)}; ${ms1(r.wall.max)} | ${ms1(r.firstMs)} | ${ms1(r.cpuMs)} (${ms1(r.rawCpuMs)}) |`);
+      out.push(`| \`${r.path}\` | ${(r.bytes / 1024).toFixed(0)} | **${ms1(r.wall.median)}**; ${ms1(r.wall.p90)}; ${ms1(r.wall.max)} | ${ms1(r.firstMs)} | ${ms1(r.cpuMs)} (${ms1(r.rawCpuMs)}) | ${ms1(r.loopCpuMs)} |`);
       verdicts.push(`scrape of ${r.path} <= ${SCRAPE_TARGET_MS} ms (p90): ${ms1(r.wall.p90)} ms, ${r.wall.p90 <= SCRAPE_TARGET_MS ? 'met' : 'NOT met'}`);
     }
     out.push('');
   }
   if (load.length > 0) {
     out.push(
-      `| round | scraping | achieved req/s (of ${RATE}) | p50 µs | p99 µs | max µs | errors | metrics.json scrape ms: median; max | prometheus scrape ms: median; max | daemon CPU % |`,
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| round | scraping | achieved req/s (of ${RATE}) | p50 µs | p99 µs | max µs | errors | metrics.json scrape ms: median; max | prometheus scrape ms: median; max | daemon CPU % | of which the event loop's thread |`,
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const r of load) {
       const s = r.scrapes;
       out.push(
         `| ${r.round + 1} | ${r.scraping ? `every ${SCRAPE_EVERY_S} s` : r.control ? `no; another process busy ${flags.control} ms/s` : r.sameBytes ? `no; the same bodies from nginx every ${SCRAPE_EVERY_S} s` : 'no'} | ${r.result.rate.toFixed(0)} | ${r.result.p50} | **${r.result.p99}** | ${r.result.maxUs} | ` +
-          `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} |`,
+          `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} | ${r.loopCpuPercent.toFixed(1)} |`,
       );
     }
-    const quiet = load.filter((r) => !r.scraping && r.control !== true && r.sameBytes !== true).map((r) => r.result.p99);
-    const busy = load.filter((r) => r.scraping).map((r) => r.result.p99);
-    // "Not raised": the scraping phases' mean p99 within 10 % of the slowest quiet phase's.
-    const raised = mean(busy) > Math.max(...quiet) * 1.1;
-    verdicts.push(`p99 with scraping: ${mean(busy).toFixed(0)} µs (mean) against ${mean(quiet).toFixed(0)} µs without (max ${Math.max(...quiet)}); ${raised ? 'raised: NOT met' : 'not raised: met'}`);
-    const same = load.filter((r) => r.sameBytes === true).map((r) => r.result.p99);
+    // Paired by round: each round's phases ran back to back, so a drift of the machine's speed
+    // (quiet p99s here range over a factor of three within minutes) moves them together.
+    const byRound = (pick: (r: LoadRow) => boolean) => load.filter(pick).map((r) => r.result.p99);
+    const quiet = byRound((r) => !r.scraping && r.control !== true && r.sameBytes !== true);
+    const busy = byRound((r) => r.scraping);
+    const same = byRound((r) => r.sameBytes === true);
+    const quietP99 = median(quiet);
+    const rise = busy.map((b, i) => b - quiet[i]!);
+    // "Not raised": the median over rounds of (scraping p99 - quiet p99) within 10 % of the
+    // median quiet p99; with --same-bytes, of (scraping p99 - the same bytes from nginx p99),
+    // the rise that is the daemon's own and not the scraper's or the bytes'.
+    const within = (x: number) => x <= quietP99 * 0.1;
+    verdicts.push(
+      `p99 with scraping less p99 without, by round: ${rise.join(', ')} µs; median ${median(rise).toFixed(0)} µs against a median quiet p99 of ${quietP99.toFixed(0)} µs ` +
+        `(${within(median(rise)) ? 'within 10 %' : 'more than 10 %'})`,
+    );
     if (same.length > 0) {
-      // The rise that is the daemon's: scraping it against scraping the same bytes from nginx.
-      const own = mean(busy) - mean(same);
+      const own = busy.map((b, i) => b - same[i]!);
       verdicts.push(
-        `p99 with the same bodies scraped from nginx: ${mean(same).toFixed(0)} µs (mean); the daemon's own share of the rise: ${own.toFixed(0)} µs ` +
-          `(${own <= mean(quiet) * 0.1 ? 'within 10 % of the quiet p99' : 'more than 10 % of the quiet p99'})`,
+        `p99 scraping the daemon less p99 scraping the same bodies from nginx, by round: ${own.join(', ')} µs; the daemon's own share, median: ${median(own).toFixed(0)} µs; ` +
+          `${within(median(own)) ? 'not raised: met' : 'raised: NOT met'} (<= 10 % of the quiet p99)`,
       );
-    }
+    } else verdicts.push(`p99 under scraping: ${within(median(rise)) ? 'not raised: met' : 'raised: NOT met'} (<= 10 % of the quiet p99; --same-bytes tells the daemon's own share)`);
     out.push('');
   }
   if (ws !== undefined) {
@@ -384,7 +418,7 @@ async function main(): Promise<void> {
     const [port, admin] = [await freePort(), await freePort()];
     const threadMin = flags['thread-min'] === undefined ? '' : `exportThreadMinMetrics: ${num('thread-min', 5000)}`;
     const config = manyNamesConfig(tmp, NAMES, port, admin, upstreamPort, threadMin);
-    const profile = flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(flags.profile)];
+    const profile = flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', resolve(flags.profile)];
     const measured = flags.label ?? `dtabd run at ${revision()}`;
     const daemon = await start('dtabd', process.execPath, [...profile, join(REPO, 'src/cli/main.ts'), 'run', config, '--log-level', 'warn'], REPO);
     console.error(`${measured}: first routed 200 after ${(await firstRoutedOk(daemon, port)).toFixed(0)} ms`);

@@ -123,10 +123,10 @@ export function memory(pid: number): Memory | undefined {
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** User plus system CPU time of a process and its finished threads, in ms. */
-export function cpuMs(pid: number): number {
+/** User plus system CPU time of a process and its finished threads, in ms; of its thread `tid` only, when given (the event loop's is the process id). */
+export function cpuMs(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // The command name in parentheses may hold spaces; the fields after it are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;

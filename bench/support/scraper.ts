@@ -1,0 +1,32 @@
+// A scraper in a process of its own, at the lowest priority (nice 19): it GETs each path in
+// turn, on one kept-alive connection, every `every` seconds, until SIGTERM; then it prints the
+// times taken (ms, by path) as one JSON line and exits.
+//
+// At nice 19 the scraper's own CPU (reading and parsing megabytes a second) does not take a
+// core from the proxy under test: on a two-core machine it otherwise did, and counted against
+// whatever was scraped, as a Prometheus on another host would not.
+//
+//   node bench/support/scraper.ts <port> <every seconds> <path> [<path> ...]
+
+import { setPriority } from 'node:os';
+import { get, keepAlive } from './admin.ts';
+
+const [port, every, ...paths] = process.argv.slice(2);
+setPriority(19);
+const agent = keepAlive();
+const times: number[][] = paths.map(() => []);
+let running: Promise<void> = Promise.resolve();
+const tick = (): void => {
+  running = (async () => {
+    for (const [i, path] of paths.entries()) times[i]!.push((await get(Number(port), path, agent)).ms);
+  })();
+};
+tick();
+const timer = setInterval(tick, Number(every) * 1000);
+process.once('SIGTERM', () => {
+  clearInterval(timer);
+  void running.then(() => {
+    agent.destroy();
+    process.stdout.write(`${JSON.stringify(times)}\n`, () => process.exit(0));
+  });
+});
