@@ -43,11 +43,20 @@ interface Pending {
   readonly out: Out;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
-  /** Fails the thread if the export is not done in time (a hung thread would hold every scrape). */
+  /**
+   * Fails the thread if the export makes no progress for the timeout (a hung thread would hold
+   * every scrape); each chunk handed over starts it again.
+   */
   readonly timer: NodeJS.Timeout;
 }
 
-/** How long the thread may take over one export before it is given up for the event loop. */
+/**
+ * How long the thread may go without handing over a chunk of an export before it is given up
+ * for the event loop. Progress, not the whole export: under the idle scheduling policy the
+ * thread gets only CPU nothing else wants, so on a saturated machine a slow scrape is the
+ * thread waiting its turn, not hung, and moving it onto the event loop would take the CPU from
+ * routing instead.
+ */
 const EXPORT_TIMEOUT_MS = 30_000;
 
 export interface ExportThreadOptions {
@@ -57,7 +66,7 @@ export interface ExportThreadOptions {
   readonly onFailure?: (error: Error) => void;
   /** The thread's module (export-worker next to this file unless given; tests give a broken one). */
   readonly workerFile?: URL;
-  /** How long one export may take in the thread before it is given up ({@link EXPORT_TIMEOUT_MS} unless given). */
+  /** How long an export may go without progress in the thread before it is given up ({@link EXPORT_TIMEOUT_MS} unless given). */
   readonly timeoutMs?: number;
 }
 
@@ -133,7 +142,7 @@ export class ExportThread {
     // Nothing freed from now is used again until the thread has written this one.
     this.#registry.store.hold();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(new Error(`the metrics export thread did not finish a scrape in ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      const timer = setTimeout(() => this.#fail(new Error(`the metrics export thread made no progress on a scrape for ${this.#timeoutMs} ms`)), this.#timeoutMs);
       timer.unref();
       this.#pending.set(m.id, { out, resolve, reject, timer });
       this.#post(m);
@@ -170,6 +179,7 @@ export class ExportThread {
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     if (m.type === 'chunks') {
+      p.timer.refresh();
       m.buffers.forEach((b, i) => {
         THREAD_CHUNKS.add(b);
         p.out(Buffer.from(b, 0, m.lengths[i]));
