@@ -81,6 +81,9 @@ export class MetricsRegistry {
   /** Reads of the gauges under way, and the gauges made since the first of them began. */
   #publishing = 0;
   #fresh: GaugeCell[] = [];
+  /** The list the last whole read wrote, and when it ended (performance.now()). */
+  #publishedList: GaugeCell[] | undefined;
+  #publishedAt = Number.NEGATIVE_INFINITY;
   /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */
   #follower: ((changes: Change[]) => void) | undefined;
   #changes: Change[] = [];
@@ -133,10 +136,14 @@ export class MetricsRegistry {
 
   /**
    * Writes each gauge's value to its slot, for a reader in another thread, `slice` gauges at a
-   * time with the event loop let go in between (thousands of gauges take milliseconds).
+   * time with the event loop let go in between (thousands of gauges take milliseconds). Not
+   * again within `maxAgeMs` of the last whole read while the gauges are the same ones: scrapes
+   * that come together (a dashboard's and Prometheus's, two Prometheus replicas, the JSON and
+   * the Prometheus text one after the other) then read them once.
    */
-  async publishGauges(slice: number, pause: () => Promise<void>): Promise<void> {
+  async publishGauges(slice: number, pause: () => Promise<void>, maxAgeMs = 0): Promise<void> {
     const all = (this.#gaugeList ??= [...this.#gauges.values()]);
+    if (all === this.#publishedList && this.#publishing === 0 && performance.now() - this.#publishedAt < maxAgeMs) return;
     this.#publishing++;
     try {
       for (let i = 0; i < all.length; i += slice) {
@@ -155,6 +162,11 @@ export class MetricsRegistry {
     // will print them.
     for (const g of this.#fresh) if (g.live) g.page[g.index] = g.read();
     if (this.#publishing === 0) this.#fresh = [];
+    // Gauges added or removed meanwhile: the next read is a whole one.
+    if (this.#gaugeList === all) {
+      this.#publishedList = all;
+      this.#publishedAt = performance.now();
+    }
   }
 
   /**

@@ -128,6 +128,36 @@ describe('the metrics export thread', () => {
     });
   });
 
+  test('scrapes that come together read the gauges once, unless gauges came or went meanwhile', async () => {
+    const r = registry();
+    let reads = 0;
+    let value = 1;
+    r.gauge('rt/http/client/a/pool_size', () => (reads++, value));
+    const publish = () => r.publishGauges(10, async () => {}, 100);
+    await publish();
+    assert.equal(reads, 1);
+    value = 2;
+    // Within 100 ms of the last read, the same gauges: what it wrote stands.
+    await publish();
+    assert.equal(reads, 1);
+    // A gauge made meanwhile: every gauge is read again, the new one too.
+    r.gauge('rt/http/client/b/pool_size', () => (reads++, 7));
+    await publish();
+    assert.equal(reads, 3);
+    // One gone: read again.
+    r.removeScope('rt/http/client/b');
+    await publish();
+    assert.equal(reads, 4);
+    // Older than 100 ms: read again.
+    await new Promise((res) => setTimeout(res, 120));
+    await publish();
+    assert.equal(reads, 5);
+    // Without a maximum age, always.
+    await r.publishGauges(10, async () => {});
+    assert.equal(reads, 6);
+    r.close();
+  });
+
   test('a gauge pruned while the gauges are being read is not written over the metric that took its slot', async () => {
     const r = registry();
     r.gauge('rt/http/client/a/pool_size', () => 5);
