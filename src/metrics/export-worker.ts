@@ -40,7 +40,7 @@ function yieldToRouting(): void {
 yieldToRouting();
 
 /** Chunks (64 KiB each) moved to the main thread in one message. */
-const CHUNKS_PER_MESSAGE = 4;
+const CHUNKS_PER_MESSAGE = 8;
 
 const port = parentPort!;
 const setup = workerData as ThreadSetup;
