@@ -14,8 +14,9 @@
 //         scraped once a second (linkerd's dashboard polls every second, Prometheus every
 //         10-15 s), --rounds times: p50, p99 and max per phase, the scrapes' own times, the
 //         daemon's CPU and its event loop's, and its garbage collection. The scraper is a
-//         process of its own at nice 19 (support/scraper.ts), so that its reading megabytes a
-//         second does not count against the daemon. The warm-up scrapes both endpoints once.
+//         process of its own under the idle scheduling policy (support/scraper.ts, started with
+//         util-linux's chrt), so that its reading megabytes a second does not count against
+//         the daemon. The warm-up scrapes both endpoints once.
 // ws      dashboard pages on ws://127.0.0.1:<admin>/admin/ws: 0 pages, then --pages pages open,
 //         each for --ws-seconds under a light paced load (--ws-rate), --rounds times; the
 //         daemon's CPU (% of one core) over each window and what the pages received.
@@ -198,10 +199,10 @@ interface LoadRow {
 
 /**
  * Scrapes both endpoints in turn every SCRAPE_EVERY_S until stopped, from a process of its own
- * at nice 19 (support/scraper.ts); the times taken, by endpoint.
+ * under SCHED_IDLE (support/scraper.ts); the times taken, by endpoint.
  */
 async function scrapeEvery(admin: number): Promise<{ stop(): Promise<number[][]> }> {
-  const p = await start('scraper', process.execPath, [join(REPO, 'bench/support/scraper.ts'), String(admin), String(SCRAPE_EVERY_S), ...ENDPOINTS], REPO);
+  const p = await start('scraper', 'chrt', ['--idle', '0', process.execPath, join(REPO, 'bench/support/scraper.ts'), String(admin), String(SCRAPE_EVERY_S), ...ENDPOINTS], REPO);
   return {
     async stop() {
       await stop(p);

@@ -1,12 +1,13 @@
-// A scraper in a process of its own, at the lowest priority (nice 19): it GETs each path in
-// turn, on one kept-alive connection, every `every` seconds, until SIGTERM; then it prints the
-// times taken (ms, by path) as one JSON line and exits.
+// A scraper in a process of its own, started under the idle scheduling policy (bench/admin.ts
+// runs it with `chrt --idle 0`; nice 19 as well): it GETs each path in turn, on one kept-alive
+// connection, every `every` seconds, until SIGTERM; then it prints the times taken (ms, by
+// path) as one JSON line and exits.
 //
-// At nice 19 the scraper's own CPU (reading and parsing megabytes a second) does not take a
-// core from the proxy under test: on a two-core machine it otherwise did, and counted against
-// whatever was scraped, as a Prometheus on another host would not.
+// So the scraper's own CPU (reading and parsing megabytes a second) does not take a core from
+// the proxy under test, as a Prometheus on another host would not: on a two-core machine it
+// otherwise counts against whatever is scraped.
 //
-//   node bench/support/scraper.ts <port> <every seconds> <path> [<path> ...]
+//   chrt --idle 0 node bench/support/scraper.ts <port> <every seconds> <path> [<path> ...]
 
 import { setPriority } from 'node:os';
 import { get, keepAlive } from './admin.ts';
