@@ -47,8 +47,8 @@ interface Pending {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
   /**
-   * Fails the thread if the export makes no progress for the timeout (a hung thread would hold
-   * every scrape); each chunk handed over starts it again.
+   * Fails the thread if it makes no progress for the timeout (a hung thread would hold every
+   * scrape); each message from the thread starts every pending export's again.
    */
   readonly timer: NodeJS.Timeout;
 }
@@ -179,10 +179,12 @@ export class ExportThread {
   }
 
   #message(m: FromThread): void {
+    // The thread writes one export at a time: progress on any is progress on those queued
+    // behind it, whose timers would otherwise run out while they wait their turn.
+    for (const q of this.#pending.values()) q.timer.refresh();
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     if (m.type === 'chunks') {
-      p.timer.refresh();
       m.buffers.forEach((b, i) => {
         THREAD_CHUNKS.add(b);
         p.out(Buffer.from(b, 0, m.lengths[i]));
