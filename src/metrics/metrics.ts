@@ -144,6 +144,8 @@ export class MetricsRegistry {
   async publishGauges(slice: number, pause: () => Promise<void>, maxAgeMs = 0): Promise<void> {
     const all = (this.#gaugeList ??= [...this.#gauges.values()]);
     if (all === this.#publishedList && this.#publishing === 0 && performance.now() - this.#publishedAt < maxAgeMs) return;
+    // The age of a read is that of its first values: a read under load spans many turns.
+    const startedAt = performance.now();
     this.#publishing++;
     try {
       for (let i = 0; i < all.length; i += slice) {
@@ -165,7 +167,7 @@ export class MetricsRegistry {
     // Gauges added or removed meanwhile: the next read is a whole one.
     if (this.#gaugeList === all) {
       this.#publishedList = all;
-      this.#publishedAt = performance.now();
+      this.#publishedAt = startedAt;
     }
   }
 

@@ -179,6 +179,8 @@ describe('the metrics export thread', () => {
     await withThread({ minMetrics: 0 }, async (r, ex) => {
       for (let i = 0; i < 800; i++) r.gauge(`g/${i}`, () => 5);
       await scrape(ex, json());
+      // Past the 100 ms in which a read of the gauges stands for the next scrapes: this one reads.
+      await new Promise((res) => setTimeout(res, 150));
       const pending = scrape(ex, json());
       // During the reading of the gauges (250 per turn): one new, one made again under its name.
       setImmediate(() => {
@@ -213,8 +215,11 @@ describe('the metrics export thread', () => {
     const slow = workerModule(
       'slow.mjs',
       `import { parentPort } from 'node:worker_threads';
-parentPort.on('message', (m) => {
-  if (m.type !== 'export') return;
+// One export at a time, as the thread writes them: the next waits for the one before.
+const queue = [];
+const next = () => {
+  const m = queue[0];
+  if (m === undefined) return;
   let n = 0;
   const timer = setInterval(() => {
     const ab = new ArrayBuffer(4);
@@ -223,8 +228,15 @@ parentPort.on('message', (m) => {
     if (++n === 5) {
       clearInterval(timer);
       parentPort.postMessage({ type: 'done', id: m.id });
+      queue.shift();
+      next();
     }
   }, 100);
+};
+parentPort.on('message', (m) => {
+  if (m.type !== 'export') return;
+  queue.push(m);
+  if (queue.length === 1) next();
 });
 `,
     );
@@ -234,6 +246,12 @@ parentPort.on('message', (m) => {
       const t0 = performance.now();
       assert.equal(await scrape(ex, json()), 'aaa\nbbb\nccc\nddd\neee\n');
       assert.ok(performance.now() - t0 >= 400);
+      assert.deepEqual(failures, []);
+      assert.equal(ex.threaded, true);
+      // Two at once: the second waits 500 ms behind the first, which makes progress all along.
+      const both = await Promise.all([scrape(ex, json(), false), scrape(ex, json(), false)]);
+      assert.equal(ex.written, 3);
+      assert.deepEqual(both, ['aaa\nbbb\nccc\nddd\neee\n', 'aaa\nbbb\nccc\nddd\neee\n']);
       assert.deepEqual(failures, []);
       assert.equal(ex.threaded, true);
     });
