@@ -124,6 +124,8 @@ async function firstRoutedOk(d: Started, port: number): Promise<number> {
 }
 
 const noisy: string[] = [];
+/** Phases in which the scraper (under SCHED_IDLE) did not keep its pace. */
+const slowScraper: string[] = [];
 function noted(what: string, other: number): number {
   if (other >= OTHER_CPU_WARNING) noisy.push(`${what} (${other.toFixed(0)} %)`);
   return other;
@@ -268,6 +270,9 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
       // The scraper of the same bytes and nginx are this run's own, not other processes.
       noted(`load round ${round + 1} ${phase}`, phase === 'same-bytes' ? 0 : other.end());
       const times = await scraper?.stop();
+      // A scraper under SCHED_IDLE may not get the CPU to keep its pace: said, not hidden.
+      const expected = Math.floor(SECONDS / SCRAPE_EVERY_S);
+      if (times !== undefined && times[0]!.length < expected * 0.8) slowScraper.push(`round ${round + 1} ${phase}: ${times[0]!.length} of ${expected}`);
       burner?.stop();
       const row = { round, scraping, control: phase === 'control', sameBytes: phase === 'same-bytes', result, cpuPercent, loopCpuPercent, gc, scrapes: times?.map(stats) };
       console.error(
@@ -399,6 +404,7 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
     out.push('');
   }
   const quiet = noisy.length === 0 ? ['Other processes took under 5 % of a core during every measured batch, phase and window.'] : [`Other processes took 5 % of a core or more during: ${noisy.join(', ')}; those figures are not from a quiet machine.`];
+  if (slowScraper.length > 0) quiet.push(`The scraper fell behind its pace (scrapes made of those due): ${slowScraper.join(', ')}.`);
   return [...out, ...verdicts.map((v) => `- ${v}`), '', ...quiet];
 }
 

@@ -19,11 +19,16 @@ const times: number[][] = paths.map(() => []);
 let running: Promise<void> = Promise.resolve();
 const tick = (): void => {
   running = (async () => {
-    for (const [i, path] of paths.entries()) times[i]!.push((await get(Number(port), path, agent)).ms);
+    for (const [i, path] of paths.entries()) times[i]!.push(Math.round((await get(Number(port), path, agent)).ms * 100) / 100);
   })();
 };
 tick();
 const timer = setInterval(tick, Number(every) * 1000);
+// The benchmark gone (killed): this process is another's child now, and stops.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 1000).unref();
 process.once('SIGTERM', () => {
   clearInterval(timer);
   void running.then(() => {
