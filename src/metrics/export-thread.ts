@@ -31,8 +31,11 @@ export type FromThread =
   | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
-/** Gauges read between two turns of the event loop (9,000 gauges took about 1.5 ms in all). */
-const GAUGE_SLICE = 250;
+/**
+ * Gauges read between two turns of the event loop. Under load a slice of 250 took 0.3-0.4 ms
+ * and now and then 2-3 ms, and the requests that came meanwhile waited (bench/RESULTS.md).
+ */
+const GAUGE_SLICE = 50;
 
 /** Scrapes within this long of the last read of the gauges print the values it wrote. */
 const GAUGES_FRESH_MS = 100;
