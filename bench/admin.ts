@@ -54,17 +54,17 @@
 // The daemon is `node src/cli/main.ts run <config> --log-level warn` on this Node (types
 // stripped at load). nginx and wrk are installed with apt-get when they are not on PATH.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Started, start, stop, stopAll, stopOnExit } from './support/procs.ts';
+import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Started, start, stopAll, stopOnExit } from './support/procs.ts';
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
 import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
 import { revision } from './support/launchers.ts';
 import { median } from './support/measure.ts';
+import { burnEverySecond, gcOf, scrapeEvery } from './support/phases.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -199,39 +199,6 @@ interface LoadRow {
   readonly scrapes: Stats[] | undefined;
 }
 
-/**
- * Scrapes both endpoints in turn every SCRAPE_EVERY_S until stopped, from a process of its own
- * under SCHED_IDLE (support/scraper.ts); the times taken, by endpoint.
- */
-async function scrapeEvery(admin: number): Promise<{ stop(): Promise<number[][]> }> {
-  const p = await start('scraper', 'chrt', ['--idle', '0', process.execPath, join(REPO, 'bench/support/scraper.ts'), String(admin), String(SCRAPE_EVERY_S), ...ENDPOINTS], REPO);
-  return {
-    async stop() {
-      await stop(p);
-      const last = p.output().trim().split('\n').pop() ?? '';
-      if (p.exited()?.code !== 0 || !last.startsWith('[')) throw new Error(`scraper: ${p.output().slice(-2000)}`);
-      return JSON.parse(last) as number[][];
-    },
-  };
-}
-
-/**
- * Another process that keeps a core busy for `ms` each second, in two bursts (as two scrapes
- * would): what the scrapes cost the machine, without dtabd doing anything.
- */
-function burnEverySecond(ms: number): { stop(): void } {
-  const code = `setInterval(() => { const t = performance.now(); while (performance.now() - t < ${ms / 2}) {} }, 500);`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
-  return { stop: () => void child.kill('SIGKILL') };
-}
-
-/** The daemon's process/gc/msec and process/gc/cycles, from a scrape of that scope alone. */
-async function gcOf(admin: number): Promise<{ ms: number; cycles: number }> {
-  const r = await get(admin, '/admin/metrics.json?q=process/gc', false, '127.0.0.1', true);
-  const m = JSON.parse(r.body) as Record<string, number>;
-  return { ms: m['process/gc/msec'] ?? Number.NaN, cycles: m['process/gc/cycles'] ?? Number.NaN };
-}
-
 type Phase = 'quiet' | 'scraping' | 'control' | 'same-bytes';
 
 async function loadPart(tmp: string, pid: number, admin: number, proxy: number, script: string): Promise<LoadRow[]> {
@@ -258,7 +225,7 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
     for (const phase of order) {
       const scraping = phase === 'scraping';
       const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
-      const scraper = scraping ? await scrapeEvery(admin) : phase === 'same-bytes' ? await scrapeEvery(staticPort!) : undefined;
+      const scraper = scraping ? await scrapeEvery(admin, SCRAPE_EVERY_S, ENDPOINTS) : phase === 'same-bytes' ? await scrapeEvery(staticPort!, SCRAPE_EVERY_S, ENDPOINTS) : undefined;
       const gc0 = await gcOf(admin);
       const [c0, l0, t0, other] = [cpuMs(pid), cpuMs(pid, pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });

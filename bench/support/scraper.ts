@@ -1,4 +1,4 @@
-// A scraper in a process of its own, started under the idle scheduling policy (bench/admin.ts
+// A scraper in a process of its own, started under the idle scheduling policy (phases.ts
 // runs it with `chrt --idle 0`; nice 19 as well): it GETs each path in turn, on one kept-alive
 // connection, every `every` seconds, until SIGTERM; then it prints the times taken (ms, by
 // path) as one JSON line and exits.
