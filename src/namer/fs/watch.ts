@@ -65,7 +65,8 @@ interface DirWatch {
  * times the CPU, which for 10,000 files each second is a quarter of a core). Under load a turn
  * of 100 held the event loop about half a millisecond, and with 1,000 files the rescan's turns
  * ran back to back for 4-7 ms each second (bench/RESULTS.md); a turn of 20 holds it about
- * 0.1 ms, and requests are served between turns.
+ * 0.1 ms, and requests are served between turns. The turns cost: with 10,000 files about two
+ * points of a core more than at 100.
  */
 const SCAN_CHUNK = 20;
 
