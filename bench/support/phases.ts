@@ -34,7 +34,10 @@ export function burnEverySecond(ms: number): { stop(): void } {
   return { stop: () => void child.kill('SIGKILL') };
 }
 
-/** The daemon's process/gc/msec and process/gc/cycles, from a scrape of that scope alone. */
+/**
+ * The daemon's process/gc/msec and process/gc/cycles, from a scrape of that scope alone (as any
+ * scrape, up to 100 ms old when another scrape read the gauges just before).
+ */
 export async function gcOf(admin: number): Promise<{ ms: number; cycles: number }> {
   const r = await get(admin, '/admin/metrics.json?q=process/gc', false, '127.0.0.1', true);
   const m = JSON.parse(r.body) as Record<string, number>;

@@ -32,8 +32,8 @@ export type FromThread =
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
 /**
- * Gauges read between two turns of the event loop. Under load a slice of 250 took 0.3-0.4 ms
- * and now and then 2-3 ms, and the requests that came meanwhile waited (bench/RESULTS.md).
+ * Gauges read between two turns of the event loop. Under load a slice of 250 took 0.30-0.45 ms
+ * and now and then 1.8-3.4 ms (instrumented), and the requests that came meanwhile waited (bench/RESULTS.md).
  */
 const GAUGE_SLICE = 50;
 
@@ -57,8 +57,8 @@ interface Pending {
 }
 
 /**
- * How long the thread may go without handing over a chunk of an export before it is given up
- * for the event loop. Progress, not the whole export: under the idle scheduling policy the
+ * How long the thread may go without a message (a chunk, or an export done) while exports wait
+ * on it before it is given up for the event loop. Progress, not the whole export: under the idle scheduling policy the
  * thread gets only CPU nothing else wants, so on a saturated machine a slow scrape is the
  * thread waiting its turn, not hung, and moving it onto the event loop would take the CPU from
  * routing instead.

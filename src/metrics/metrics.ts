@@ -81,7 +81,7 @@ export class MetricsRegistry {
   /** Reads of the gauges under way, and the gauges made since the first of them began. */
   #publishing = 0;
   #fresh: GaugeCell[] = [];
-  /** The list the last whole read wrote, and when it ended (performance.now()). */
+  /** The list the last whole read wrote, and when it began (performance.now()). */
   #publishedList: GaugeCell[] | undefined;
   #publishedAt = Number.NEGATIVE_INFINITY;
   /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */

@@ -61,12 +61,12 @@ interface DirWatch {
 
 /**
  * Rescan probes run this many per turn of the event loop. A probe is one synchronous stat
- * (about 2.4 µs on an idle machine, nearer 5 µs under load; the asynchronous one costs over ten
- * times the CPU, which for 10,000 files each second is a quarter of a core). Under load a turn
- * of 100 held the event loop about half a millisecond, and with 1,000 files the rescan's turns
- * ran back to back for 4-7 ms each second (bench/RESULTS.md); a turn of 20 holds it about
- * 0.1 ms, and requests are served between turns. The turns cost: with 10,000 files about two
- * points of a core more than at 100.
+ * (about 2.4 µs on an idle machine; the asynchronous one costs over ten times the CPU, which
+ * for 10,000 files each second is a quarter of a core). Under load a turn of 100 held the
+ * event loop about half a millisecond, and with 1,000 files the rescan's turns ran back to
+ * back for 4-7 ms each second (bench/RESULTS.md); a turn of 20 holds it about 0.1 ms, and
+ * requests are served between turns. The turns cost: with 10,000 files about two points of a
+ * core more than at 100.
  */
 const SCAN_CHUNK = 20;
 
