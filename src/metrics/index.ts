@@ -1,5 +1,5 @@
 // Public surface of metrics/: the metrics tree and its handles.
-export { Counter, Histogram, HistogramWindow, MetricsRegistry, RequestStats } from './metrics.ts';
+export { Counter, Gauge, Histogram, HistogramWindow, MetricsRegistry, RequestStats, SumGauge } from './metrics.ts';
 export type { ExportCache, HistogramSnapshot, Metric, RegistryOptions } from './metrics.ts';
 export { prometheusName, prometheusText, streamPrometheus } from './prometheus.ts';
 export { flatJson, SNAP, streamFlatJson, treeOf, treeOfSliced } from './json.ts';

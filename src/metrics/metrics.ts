@@ -6,20 +6,26 @@
 // exported, and `process/metrics/dropped` says how many were refused, so a flood of distinct
 // names cannot grow it without bound. The numbers live in a store of shared memory
 // (store.ts), so a thread of their own writes the scrapes of a large tree (export-thread.ts):
-// the registry hands it each name that comes or goes (changes.ts).
+// the registry hands it each name that comes or goes (changes.ts). A gauge is a function,
+// which the event loop calls before each such scrape (called-gauges.ts), or a value its owner
+// sets where it changes, or a sum of such values, which cost a scrape nothing (gauge.ts).
 
 import { BUCKETS, Histogram, HistogramWindow } from './histogram.ts';
 import { flatJson, treeOf } from './json.ts';
-import { type Change, CHANGES_HELD } from './changes.ts';
+import { type Change, ChangeLog, changesOf } from './changes.ts';
 import { Counter } from './counter.ts';
 import { inside, type Labelled, labelledName } from './scopes.ts';
 import { MetricStore } from './store.ts';
 import { ExportCache } from './export-cache.ts';
+import { Gauge, SumGauge } from './gauge.ts';
+import { CalledGauges } from './called-gauges.ts';
 
 export { Counter } from './counter.ts';
 export { Histogram, HistogramWindow } from './histogram.ts';
+export { RequestStats } from './request-stats.ts';
 export type { HistogramSnapshot } from './histogram.ts';
 export { ExportCache } from './export-cache.ts';
+export { Gauge, SumGauge } from './gauge.ts';
 
 /** `s` without trailing slashes (a loop: a regular expression here is quadratic on `///...x`). */
 function trimSlashes(s: string): string {
@@ -28,21 +34,24 @@ function trimSlashes(s: string): string {
   return s.slice(0, end);
 }
 
-export type Metric = ({ kind: 'counter'; metric: Counter } | { kind: 'gauge'; read: () => number } | { kind: 'histogram'; metric: Histogram }) & {
+/**
+ * A gauge: `read` gives its value. `held` is what keeps it when its owner sets it (a Gauge) or
+ * it adds up such values (a SumGauge); undefined for a function read before each threaded
+ * export. `sources` is a copy's (changes.ts) record of a sum's parts, by slot.
+ */
+export interface GaugeMetric {
+  kind: 'gauge';
+  read: () => number;
+  held: Gauge | SumGauge | undefined;
+  sources: { slots: readonly number[] } | undefined;
+}
+
+export type Metric = ({ kind: 'counter'; metric: Counter } | GaugeMetric | { kind: 'histogram'; metric: Histogram }) & {
   readonly name: string;
   readonly cache: ExportCache;
   /** Its value's slot in the store (a histogram's: the slot naming its block). */
   readonly slot: number;
 };
-
-/** A gauge as the export writes it: its function, and its slot's page and index. */
-interface GaugeCell {
-  readonly read: () => number;
-  readonly page: Float64Array<ArrayBufferLike>;
-  readonly index: number;
-  /** False once the gauge has left the tree (its slot may be another metric's). */
-  live: boolean;
-}
 
 export interface RegistryOptions {
   /** The histograms' window (a minute, in six slices, unless given). */
@@ -75,24 +84,16 @@ export class MetricsRegistry {
   readonly store: MetricStore;
   /** A copy read in another thread (see RegistryOptions.copy): its gauges' values are in the store. */
   readonly copy: boolean;
-  /** Each gauge's function and where its value goes; the list is made again when gauges change. */
-  readonly #gauges = new Map<Metric, GaugeCell>();
-  #gaugeList: GaugeCell[] | undefined;
-  /** Reads of the gauges under way, and the gauges made since the first of them began. */
-  #publishing = 0;
-  #fresh: GaugeCell[] = [];
-  /** The list the last whole read wrote, and when it began (performance.now()). */
-  #publishedList: GaugeCell[] | undefined;
-  #publishedAt = Number.NEGATIVE_INFINITY;
-  /** Where changes go once a reader follows (export-thread.ts), and those not handed on yet. */
-  #follower: ((changes: Change[]) => void) | undefined;
-  #changes: Change[] = [];
+  /** The gauges that are functions, read before each threaded export. */
+  readonly #called = new CalledGauges();
+  /** Where changes go once a reader follows (export-thread.ts). */
+  readonly #log = new ChangeLog();
 
   constructor(options: RegistryOptions = {}) {
     this.window = options.window ?? new HistogramWindow();
     this.#max = options.maxMetrics ?? 100_000;
     this.store = new MetricStore(this.window.slices, BUCKETS);
-    this.store.onPage = (page) => this.#changed({ op: 'page', page });
+    this.store.onPage = (page) => this.#log.push({ op: 'page', page });
     this.copy = options.copy === true;
     if (this.copy) return;
     this.gauge('process/metrics/count', () => this.#metrics.size);
@@ -104,71 +105,33 @@ export class MetricsRegistry {
    * batches when {@link handOn} is called (before each export) or when many have come.
    */
   follow(to: (changes: Change[]) => void): void {
-    // One follower: a second would take the changes the first one's copy needs.
-    if (this.#follower !== undefined) throw new Error('the metrics registry already has a follower');
-    this.#follower = to;
     const all: Change[] = this.store.pages().map((page) => ({ op: 'page', page }));
     for (const [scope, l] of this.#scopes) all.push({ op: 'label', scope, kind: l.kind, id: l.id });
-    for (const m of this.#metrics.values()) all.push({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
-    this.#changes = [];
-    to(all);
+    for (const m of this.#metrics.values()) all.push(...changesOf(m));
+    this.#log.follow(to, all);
   }
 
   /** Stops handing changes on. */
   unfollow(): void {
-    this.#follower = undefined;
-    this.#changes = [];
+    this.#log.unfollow();
   }
 
   /** Hands the changes held on to the follower. */
   handOn(): void {
-    if (this.#follower === undefined || this.#changes.length === 0) return;
-    const batch = this.#changes;
-    this.#changes = [];
-    this.#follower(batch);
-  }
-
-  #changed(c: Change): void {
-    if (this.#follower === undefined) return;
-    this.#changes.push(c);
-    if (this.#changes.length >= CHANGES_HELD) this.handOn();
+    this.#log.handOn();
   }
 
   /**
-   * Writes each gauge's value to its slot, for a reader in another thread, `slice` gauges at a
-   * time with the event loop let go in between (thousands of gauges take milliseconds). Not
-   * again within `maxAgeMs` of the last whole read while the gauges are the same ones: scrapes
-   * that come together (a dashboard's and Prometheus's, two Prometheus replicas, the JSON and
-   * the Prometheus text one after the other) then read them once.
+   * Writes the value of each gauge that is a function to its slot, for a reader in another
+   * thread, `slice` at a time with `pause` awaited in between; see CalledGauges.publish.
    */
-  async publishGauges(slice: number, pause: () => Promise<void>, maxAgeMs = 0): Promise<void> {
-    const all = (this.#gaugeList ??= [...this.#gauges.values()]);
-    if (all === this.#publishedList && this.#publishing === 0 && performance.now() - this.#publishedAt < maxAgeMs) return;
-    // The age of a read is that of its first values: a read under load spans many turns.
-    const startedAt = performance.now();
-    this.#publishing++;
-    try {
-      for (let i = 0; i < all.length; i += slice) {
-        if (i > 0) await pause();
-        const end = Math.min(all.length, i + slice);
-        for (let j = i; j < end; j++) {
-          const g = all[j]!;
-          // A gauge removed meanwhile has its slot freed (maybe taken by another metric): not written.
-          if (g.live) g.page[g.index] = g.read();
-        }
-      }
-    } finally {
-      this.#publishing--;
-    }
-    // Gauges made during the pauses are in no list read: written now, before the export that
-    // will print them.
-    for (const g of this.#fresh) if (g.live) g.page[g.index] = g.read();
-    if (this.#publishing === 0) this.#fresh = [];
-    // Gauges added or removed meanwhile: the next read is a whole one.
-    if (this.#gaugeList === all) {
-      this.#publishedList = all;
-      this.#publishedAt = startedAt;
-    }
+  publishGauges(slice: number, pause: () => Promise<void>, maxAgeMs = 0): Promise<void> {
+    return this.#called.publish(slice, pause, maxAgeMs);
+  }
+
+  /** How many gauges are functions, read before each threaded export. */
+  get calledGauges(): number {
+    return this.#called.size;
   }
 
   /**
@@ -191,7 +154,7 @@ export class MetricsRegistry {
   unlabelScope(scope: string): void {
     this.#scopes.delete(scope);
     this.version++;
-    this.#changed({ op: 'unlabel', scope });
+    this.#log.push({ op: 'unlabel', scope });
   }
 
   /** Stops the histograms' clock. */
@@ -203,7 +166,7 @@ export class MetricsRegistry {
   labelScope(scope: string, kind: string, id: string): void {
     this.#scopes.set(scope, { kind, id });
     this.version++;
-    this.#changed({ op: 'label', scope, kind, id });
+    this.#log.push({ op: 'label', scope, kind, id });
   }
 
   scopes(): ReadonlyMap<string, { kind: string; id: string }> {
@@ -228,12 +191,13 @@ export class MetricsRegistry {
     this.version++;
     this.#metrics.set(m.name, m);
     if (m.kind === 'gauge') {
-      const cell = { read: m.read, page: this.store.scalarPage(m.slot)!, index: MetricStore.indexOf(m.slot), live: true };
-      this.#gauges.set(m, cell);
-      this.#gaugeList = undefined;
-      if (this.#publishing > 0) this.#fresh.push(cell);
+      if (m.held === undefined) this.#called.add(m, m.read, this.store, m.slot);
+      else if (m.held instanceof SumGauge) {
+        const name = m.name;
+        m.held.tell((slots) => this.#log.push({ op: 'sources', name, slots }));
+      }
     }
-    this.#changed({ op: 'add', name: m.name, kind: m.kind, slot: m.slot });
+    for (const c of changesOf(m)) this.#log.push(c);
   }
 
   /**
@@ -247,14 +211,11 @@ export class MetricsRegistry {
       m.metric.detach();
       const handle = store.read(m.slot);
       if (handle > 0) store.releaseBlock(handle - 1);
-    } else {
-      const cell = this.#gauges.get(m);
-      if (cell !== undefined) cell.live = false;
-      this.#gauges.delete(m);
-      this.#gaugeList = undefined;
-    }
+    } else if (m.held === undefined) this.#called.remove(m);
+    else if (m.held instanceof Gauge) m.held.detach();
+    else m.held.tell(undefined);
     store.release(m.slot);
-    this.#changed({ op: 'drop', name: m.name });
+    this.#log.push({ op: 'drop', name: m.name });
   }
 
   counter(name: string): Counter {
@@ -284,9 +245,42 @@ export class MetricsRegistry {
     return h;
   }
 
+  /** A gauge that is a function, called for each export (see CalledGauges). */
   gauge(name: string, read: () => number): void {
     if (!this.#room(name)) return;
-    this.#add({ kind: 'gauge', read, name, cache: new ExportCache(), slot: this.store.slot() });
+    this.#add({ kind: 'gauge', read, held: undefined, sources: undefined, name, cache: new ExportCache(), slot: this.store.slot() });
+  }
+
+  /** A gauge its owner sets as its value changes: an export reads its slot and calls nothing. */
+  setGauge(name: string): Gauge {
+    // Past the bound it still holds its value, in memory of its own.
+    if (!this.#room(name)) return new Gauge();
+    const slot = this.store.slot();
+    const g = new Gauge(this.store.scalarPage(slot)!, MetricStore.indexOf(slot), slot);
+    this.#add({ kind: 'gauge', read: () => g.value, held: g, sources: undefined, name, cache: new ExportCache(), slot });
+    return g;
+  }
+
+  /** A gauge that is the sum of values in {@link cell}s, added up by the export. */
+  sumGauge(name: string): SumGauge {
+    const s = new SumGauge();
+    if (!this.#room(name)) return s;
+    this.#add({ kind: 'gauge', read: () => s.value, held: s, sources: undefined, name, cache: new ExportCache(), slot: this.store.slot() });
+    return s;
+  }
+
+  /** A value in the store with no name of its own: a part of {@link sumGauge}s. */
+  cell(): Gauge {
+    const slot = this.store.slot();
+    return new Gauge(this.store.scalarPage(slot)!, MetricStore.indexOf(slot), slot);
+  }
+
+  /** Gives a {@link cell}'s slot back; the Gauge keeps its value in memory of its own. */
+  freeCell(g: Gauge): void {
+    const slot = g.slot;
+    if (slot < 0) return;
+    g.detach();
+    this.store.release(slot);
   }
 
   /** Drops every metric under `scope` (an idle client or service, pruned as linkerd does). */
@@ -395,28 +389,5 @@ export class MetricsRegistry {
   /** Whether any metric lies under `scope`. */
   hasScope(scope: string): boolean {
     return this.#metrics.has(scope) || this.under(scope).length > 0;
-  }
-}
-
-/** The scope handles of one request-carrying node: requests, success, failures, latency. */
-export class RequestStats {
-  readonly requests: Counter;
-  readonly success: Counter;
-  readonly failures: Counter;
-  readonly latency: Histogram;
-
-  constructor(registry: MetricsRegistry, scope: string) {
-    this.requests = registry.counter(`${scope}/requests`);
-    this.success = registry.counter(`${scope}/success`);
-    this.failures = registry.counter(`${scope}/failures`);
-    this.latency = registry.histogram(`${scope}/request_latency_ms`);
-  }
-
-  /** One finished request. */
-  record(success: boolean, latencyMs: number): void {
-    this.requests.incr();
-    if (success) this.success.incr();
-    else this.failures.incr();
-    this.latency.add(latencyMs);
   }
 }

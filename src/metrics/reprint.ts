@@ -55,8 +55,9 @@ class Places {
       const m = ms[i]!;
       const s = m.slot;
       this.slots[i] = s;
-      // A copy's gauges are in the store, written before each export; a registry's own are read.
-      this.kinds[i] = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'gauge' && !copy ? CALLED : SCALAR;
+      // A copy's gauges are in the store (set as they change, or written before each export),
+      // but for sums, added up here; a registry's own are read.
+      this.kinds[i] = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'gauge' && (!copy || m.sources !== undefined) ? CALLED : SCALAR;
       owner[s] = m;
       if (was[s] !== m) {
         this.at[s] = NOWHERE;

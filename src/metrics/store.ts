@@ -99,6 +99,11 @@ export class MetricStore {
     return this.#scalars[slot >> SCALAR_SHIFT];
   }
 
+  /** The page holding `slot` and its index there (the slot must exist). */
+  locate(slot: number): { page: Float64Array; index: number } {
+    return { page: this.#scalars[slot >> SCALAR_SHIFT]!, index: slot & (SCALARS_PER_PAGE - 1) };
+  }
+
   static indexOf(slot: number): number {
     return slot & (SCALARS_PER_PAGE - 1);
   }

@@ -128,6 +128,52 @@ describe('the metrics export thread', () => {
     });
   });
 
+  test('gauges set by their owners and sums of cells are printed by the thread, with nothing read on the event loop', async () => {
+    await withThread({ minMetrics: 0 }, async (r, ex) => {
+      const called = r.calledGauges;
+      const size = r.setGauge('rt/http/client/a/loadbalancer/size');
+      const load = r.sumGauge('rt/http/client/a/loadbalancer/load');
+      const shared = r.sumGauge('rt/http/client/b/loadbalancer/load');
+      const [e1, e2, e3] = [r.cell(), r.cell(), r.cell()];
+      assert.equal(r.calledGauges, called, 'none of them is called at a scrape');
+      size.set(2);
+      e1.set(3);
+      e2.set(4);
+      e3.set(100);
+      load.over([e1, e2]);
+      shared.over([e2]);
+      let flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/a/loadbalancer/size'], 2);
+      assert.equal(flat['rt/http/client/a/loadbalancer/load'], 7);
+      assert.equal(flat['rt/http/client/b/loadbalancer/load'], 4);
+      // Values change in place; the parts change.
+      e2.add(1);
+      load.over([e2, e3]);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+      assert.equal(await scrape(ex, prom()), prometheusText(r));
+      flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/a/loadbalancer/load'], 105);
+      // A cell leaves every sum, then its slot goes to a new counter: the sums do not see it.
+      load.over([e2]);
+      r.freeCell(e3);
+      e3.set(999);
+      r.counter('rt/http/client/c/requests').incr(50);
+      flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/a/loadbalancer/load'], 5);
+      assert.equal(flat['rt/http/client/c/requests'], 50);
+      // A pruned gauge set late writes over nothing; its name made again is a new gauge.
+      r.removeScope('rt/http/client/a');
+      const taken = r.counter('rt/http/client/d/requests');
+      size.set(77);
+      load.over([e1]);
+      assert.equal(size.value, 77);
+      flat = JSON.parse(await scrape(ex, json())) as Record<string, number>;
+      assert.equal(flat['rt/http/client/d/requests'], taken.value);
+      assert.equal(flat['rt/http/client/a/loadbalancer/size'], undefined);
+      assert.equal(await scrape(ex, json()), flatJson(r));
+    });
+  });
+
   test('scrapes that come together read the gauges once, unless gauges came or went meanwhile', async () => {
     const r = registry();
     let reads = 0;
