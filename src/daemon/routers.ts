@@ -30,7 +30,7 @@ export class RunningRouter {
       label: config.label,
       interpreter: config.interpreter,
       bindingTimeoutMs: config.bindingTimeoutMs,
-      newEndpoint: (address, pool) => new Http1Endpoint(address, pool),
+      newEndpoint: (address, pool, meters) => new Http1Endpoint(address, pool, meters),
       call: forward,
       clientParams: config.client.resolve,
       serviceParams: config.service.resolve,

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { constantBackoff } from '../../src/core/index.ts';
 import { address } from '../../src/dtab/index.ts';
-import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual, PeakEwma } from '../../src/proxy/index.ts';
+import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual, ownMeters, PeakEwma } from '../../src/proxy/index.ts';
 import { Disco, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
 function endpoint(port: number, load = 0): Endpoint & { load: number } {
-  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, size: 0, waiting: 0, close() {} };
+  return { address: address('127.0.0.1', port), key: `127.0.0.1:${port}`, load, size: 0, waiting: 0, meters: ownMeters(), close() {} };
 }
 
 function counts(b: Balancer<Endpoint>, eps: Endpoint[], n: number, weights?: number[], health?: Map<Endpoint, EndpointHealth>): number[] {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { constantBackoff } from '../../src/core/index.ts';
 import { address } from '../../src/dtab/index.ts';
-import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual } from '../../src/proxy/index.ts';
+import { Balancer, type Endpoint, type EndpointHealth, FailureAccrual, ownMeters } from '../../src/proxy/index.ts';
 import { parseConfigText } from '../../src/config/index.ts';
 import { Disco, eventually, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
@@ -93,7 +93,7 @@ routers:
   test('every endpoint due a probe gets one, whichever the balancer looks at first', () => {
     let now = 0;
     const counters = { removals: 0, revivals: 0, probes: 0 };
-    const eps: Endpoint[] = [1, 2, 3, 4].map((p) => ({ address: address('127.0.0.1', p), key: `127.0.0.1:${p}`, load: 0, size: 0, waiting: 0, close() {} }));
+    const eps: Endpoint[] = [1, 2, 3, 4].map((p) => ({ address: address('127.0.0.1', p), key: `127.0.0.1:${p}`, load: 0, size: 0, waiting: 0, meters: ownMeters(), close() {} }));
     const health = new Map<Endpoint, EndpointHealth>();
     for (const e of eps.slice(1)) {
       const accrual = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 1, backoff: constantBackoff(100) }, counters, () => now);

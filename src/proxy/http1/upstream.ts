@@ -5,7 +5,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { type Address, addressKey } from '../../dtab/index.ts';
-import { DEFAULT_POOL, type Endpoint, type PoolParams } from '../router/index.ts';
+import { DEFAULT_POOL, type Endpoint, type EndpointMeters, ownMeters, type PoolParams } from '../router/index.ts';
 import { PoolExhaustedError } from '../errors.ts';
 import { ChunkedDecoder } from './chunked.ts';
 import { type Head, headEnd, HeadError, parseResponseHead } from './parse.ts';
@@ -264,7 +264,7 @@ export class Http1Endpoint implements Endpoint {
   readonly address: Address;
   readonly key: string;
   readonly pool: PoolParams;
-  load = 0;
+  readonly meters: EndpointMeters;
   readonly #idle: UpstreamConn[] = [];
   /** Connections open or opening, idle ones included. */
   #total = 0;
@@ -274,10 +274,20 @@ export class Http1Endpoint implements Endpoint {
   /** Closes pooled connections idle too long: one timer per endpoint, not one per request. */
   #sweep: NodeJS.Timeout | undefined = undefined;
 
-  constructor(address: Address, pool: PoolParams = DEFAULT_POOL) {
+  constructor(address: Address, pool: PoolParams = DEFAULT_POOL, meters: EndpointMeters = ownMeters()) {
     this.address = address;
     this.key = addressKey(address);
     this.pool = pool;
+    this.meters = meters;
+  }
+
+  /** Requests in flight, kept in its meter for the clients' `loadbalancer/load`. */
+  get load(): number {
+    return this.meters.load.value;
+  }
+
+  set load(n: number) {
+    this.meters.load.set(n);
   }
 
   get closed(): boolean {
@@ -299,15 +309,21 @@ export class Http1Endpoint implements Endpoint {
     return this.#waiters.length;
   }
 
-  /** Forgets waiters whose requests have gone (timed out, client left). */
+  /**
+   * Forgets waiters whose requests have gone (timed out, client left). The meter follows the
+   * queue: a waiter whose request gave up counts until the queue is next looked at.
+   */
   #dropGone(): void {
     if (this.#waiters.some((w) => !w.live())) this.#waiters = this.#waiters.filter((w) => w.live());
+    this.meters.waiting.set(this.#waiters.length);
   }
 
   /** The first waiter still wanting a connection, if any. */
   #nextWaiter(): { use: (c: UpstreamConn) => void } | undefined {
+    if (this.#waiters.length === 0) return undefined;
     let w = this.#waiters.shift();
     while (w !== undefined && !w.live()) w = this.#waiters.shift();
+    this.meters.waiting.set(this.#waiters.length);
     return w;
   }
 
@@ -334,10 +350,11 @@ export class Http1Endpoint implements Endpoint {
     if (this.#waiters.length >= this.pool.maxWaiters) this.#dropGone();
     if (this.#waiters.length >= this.pool.maxWaiters) throw new PoolExhaustedError(this.key, this.pool.maxWaiters);
     this.#waiters.push({ use, live });
+    this.meters.waiting.set(this.#waiters.length);
   }
 
   #open(tunnel: boolean): UpstreamConn {
-    this.#total++;
+    this.meters.size.set(++this.#total);
     return new UpstreamConn(this, tunnel);
   }
 
@@ -377,7 +394,7 @@ export class Http1Endpoint implements Endpoint {
     if (i >= 0) this.#idle.splice(i, 1);
     if (c.counted) {
       c.counted = false;
-      this.#total--;
+      this.meters.size.set(--this.#total);
       const waiter = this.#nextWaiter();
       if (waiter !== undefined) waiter.use(this.#open(false));
     }
@@ -391,6 +408,8 @@ export class Http1Endpoint implements Endpoint {
     this.#sweep = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
     // Nobody will free a connection for these: each gets one of its own.
-    for (const w of this.#waiters.splice(0)) if (w.live()) w.use(this.#open(false));
+    const waiters = this.#waiters.splice(0);
+    this.meters.waiting.set(0);
+    for (const w of waiters) if (w.live()) w.use(this.#open(false));
   }
 }

@@ -5,7 +5,7 @@
 
 import { type Closable, equalJitteredBackoff, RetryBudget, type RetryBudgetConfig } from '../../core/index.ts';
 import { type Addr, type Address, addressKey, type BoundName, ENDPOINT_WEIGHT_META_KEY } from '../../dtab/index.ts';
-import { type Counter, type MetricsRegistry, RequestStats } from '../../metrics/index.ts';
+import { type Counter, Gauge, type MetricsRegistry, RequestStats, type SumGauge } from '../../metrics/index.ts';
 import { Balancer, type BalancerPolicy, type EndpointHealth, PeakEwma } from './balancer.ts';
 import type { EndpointPool } from './endpoints.ts';
 import { type AccrualCounters, FailureAccrual, type FailureAccrualPolicy } from './failure-accrual.ts';
@@ -22,8 +22,38 @@ export interface Endpoint {
   readonly size: number;
   /** Requests waiting for a connection (`pool_waiters`). */
   readonly waiting: number;
+  /** The same three numbers as they change, for the gauges of the clients that use it. */
+  readonly meters: EndpointMeters;
   /** Releases connections; called once no client uses the endpoint. */
   close(): void;
+}
+
+/**
+ * An endpoint's load, connections and waiters, each set where it changes: a client's
+ * `loadbalancer/load`, `pool_size` and `pool_waiters` are their sums over its endpoints (shared
+ * with other clients), added up by the export, so a scrape calls nothing per client.
+ */
+export interface EndpointMeters {
+  readonly load: Gauge;
+  readonly size: Gauge;
+  readonly waiting: Gauge;
+}
+
+/** Meters in memory of their own, for an endpoint no registry counts. */
+export function ownMeters(): EndpointMeters {
+  return { load: new Gauge(), size: new Gauge(), waiting: new Gauge() };
+}
+
+/** A client's gauges, each set or summed as what it shows changes (never read at a scrape). */
+interface ClientGauges {
+  readonly size: Gauge;
+  readonly available: Gauge;
+  readonly load: SumGauge;
+  readonly poolSize: SumGauge;
+  readonly poolWaiters: SumGauge;
+  readonly removals: Gauge;
+  readonly revivals: Gauge;
+  readonly probes: Gauge;
 }
 
 /** linkerd's `hostConnectionPool`: connections per endpoint. */
@@ -93,7 +123,8 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
   readonly stats: RequestStats | undefined;
   readonly requeueCounter: Counter | undefined;
   /** What failure accrual did to this client's endpoints (`failure_accrual/...`). */
-  readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
+  readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0, changed: () => this.#accrualChanged() };
+  readonly #gauges: ClientGauges | undefined;
   readonly #failFastCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
   readonly #pool: EndpointPool<E>;
   readonly #balancer: Balancer<E>;
@@ -121,23 +152,20 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
       // The client's id is its bound name as its scope names it, whatever the router's label.
       metrics.labelScope(scope, 'client', scopeOf(bound.id.show));
       this.requeueCounter = metrics.counter(`${scope}/retries/requeues`);
-      const endpoints = (): readonly E[] => (this.state.kind === 'bound' ? this.state.endpoints : []);
-      metrics.gauge(`${scope}/loadbalancer/size`, () => endpoints().length);
-      metrics.gauge(`${scope}/loadbalancer/available`, () => {
-        let n = 0;
-        for (const e of endpoints()) if (this.#health.get(e)?.accrual?.state !== 'dead') n++;
-        return n;
-      });
-      metrics.gauge(`${scope}/loadbalancer/load`, () => endpoints().reduce((a, e) => a + e.load, 0));
-      metrics.gauge(`${scope}/pool_size`, () => endpoints().reduce((a, e) => a + e.size, 0));
-      metrics.gauge(`${scope}/pool_waiters`, () => endpoints().reduce((a, e) => a + e.waiting, 0));
-      const c = this.accrualCounters;
-      metrics.gauge(`${scope}/failure_accrual/removals`, () => c.removals);
-      metrics.gauge(`${scope}/failure_accrual/revivals`, () => c.revivals);
-      metrics.gauge(`${scope}/failure_accrual/probes`, () => c.probes);
+      this.#gauges = {
+        size: metrics.setGauge(`${scope}/loadbalancer/size`),
+        available: metrics.setGauge(`${scope}/loadbalancer/available`),
+        load: metrics.sumGauge(`${scope}/loadbalancer/load`),
+        poolSize: metrics.sumGauge(`${scope}/pool_size`),
+        poolWaiters: metrics.sumGauge(`${scope}/pool_waiters`),
+        removals: metrics.setGauge(`${scope}/failure_accrual/removals`),
+        revivals: metrics.setGauge(`${scope}/failure_accrual/revivals`),
+        probes: metrics.setGauge(`${scope}/failure_accrual/probes`),
+      };
     } else {
       this.stats = undefined;
       this.requeueCounter = undefined;
+      this.#gauges = undefined;
     }
     this.#sub = bound.addr.observe((addr) => this.#update(addr));
   }
@@ -183,6 +211,8 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
         break;
       }
     }
+    // The gauges follow the new set before any endpoint that left is let go.
+    if (before !== this.state) this.#setGauges();
     if (before.kind === 'bound' && before !== this.state) {
       // An endpoint kept across the update keeps its health; one that left loses it.
       const now = this.state.kind === 'bound' ? new Set(this.state.endpoints) : undefined;
@@ -196,6 +226,37 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
       this.#waiters = [];
       for (const w of ws) w();
     }
+  }
+
+  /** The gauges of the endpoint set, for the set now. */
+  #setGauges(): void {
+    const g = this.#gauges;
+    if (g === undefined) return;
+    const endpoints = this.state.kind === 'bound' ? this.state.endpoints : [];
+    g.size.set(endpoints.length);
+    g.load.over(endpoints.map((e) => e.meters.load));
+    g.poolSize.over(endpoints.map((e) => e.meters.size));
+    g.poolWaiters.over(endpoints.map((e) => e.meters.waiting));
+    this.#setAvailable();
+  }
+
+  #setAvailable(): void {
+    const g = this.#gauges;
+    if (g === undefined) return;
+    let n = 0;
+    if (this.state.kind === 'bound') for (const e of this.state.endpoints) if (this.#health.get(e)?.accrual?.state !== 'dead') n++;
+    g.available.set(n);
+  }
+
+  /** Failure accrual moved an endpoint of this client between alive, dead and probing. */
+  #accrualChanged(): void {
+    const g = this.#gauges;
+    if (g === undefined) return;
+    const c = this.accrualCounters;
+    g.removals.set(c.removals);
+    g.revivals.set(c.revivals);
+    g.probes.set(c.probes);
+    this.#setAvailable();
   }
 
   /** Calls `f` once the state is no longer pending (or the client closes). */
@@ -274,14 +335,17 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
     this.#closed = true;
     this.#sub?.close();
     this.#sub = undefined;
-    if (this.state.kind === 'bound') for (const e of this.state.endpoints) this.#pool.release(e);
+    const endpoints = this.state.kind === 'bound' ? this.state.endpoints : [];
+    this.state = PENDING;
+    // The sums leave the endpoints before they are let go (an endpoint's meters go with it).
+    this.#setGauges();
+    for (const e of endpoints) this.#pool.release(e);
     this.#health.clear();
     // The client's scope goes with it (the router drops it), the service scopes inside it too:
     // its services need not tell it, nor keep it alive.
     for (const s of this.#byService.keys()) s.clients.delete(this);
     this.#byService.clear();
     this.#lastService = this.#lastServiceStats = undefined;
-    this.state = PENDING;
     const ws = this.#waiters;
     this.#waiters = [];
     for (const w of ws) w();

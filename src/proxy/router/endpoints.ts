@@ -1,16 +1,20 @@
 // Endpoints shared by address across clients, counted by use: an endpoint (and its connection
-// pool) lives while some client's address set holds it, and is closed when the last lets go.
+// pool) lives while some client's address set holds it, and is closed when the last lets go;
+// then it is retired (its meters leave the metrics' memory) as requests still on it finish.
 
 import { type Address, addressKey } from '../../dtab/index.ts';
 import type { Endpoint, PoolParams } from './client.ts';
 
 export class EndpointPool<E extends Endpoint> {
   readonly #make: (address: Address, pool: PoolParams) => E;
+  readonly #retire: (endpoint: E) => void;
   readonly #live = new Map<string, { endpoint: E; refs: number; key: string }>();
   readonly #keys = new Map<E, string>();
 
-  constructor(make: (address: Address, pool: PoolParams) => E) {
+  /** `retire` is called on each endpoint once it is closed. */
+  constructor(make: (address: Address, pool: PoolParams) => E, retire: (endpoint: E) => void = () => {}) {
     this.#make = make;
+    this.#retire = retire;
   }
 
   /** The endpoint of `address` with connection pool `pool`: clients with equal pools share it. */
@@ -34,6 +38,7 @@ export class EndpointPool<E extends Endpoint> {
     this.#live.delete(entry.key);
     this.#keys.delete(endpoint);
     endpoint.close();
+    this.#retire(endpoint);
   }
 
   get size(): number {
@@ -46,7 +51,10 @@ export class EndpointPool<E extends Endpoint> {
   }
 
   close(): void {
-    for (const { endpoint } of this.#live.values()) endpoint.close();
+    for (const { endpoint } of this.#live.values()) {
+      endpoint.close();
+      this.#retire(endpoint);
+    }
     this.#live.clear();
     this.#keys.clear();
   }

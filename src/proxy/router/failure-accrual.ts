@@ -39,6 +39,8 @@ export interface AccrualCounters {
   removals: number;
   revivals: number;
   probes: number;
+  /** Called after each change of state (and of the counts), for gauges set as they change. */
+  readonly changed?: () => void;
 }
 
 export class FailureAccrual {
@@ -73,6 +75,7 @@ export class FailureAccrual {
       this.state = 'probing';
       this.#probeAt = this.#now();
       this.counters.probes++;
+      this.counters.changed?.();
       return true;
     }
     return false;
@@ -128,6 +131,7 @@ export class FailureAccrual {
         this.state = 'alive';
         this.#backoff = undefined;
         this.counters.revivals++;
+        this.counters.changed?.();
         // A revived endpoint starts with a clean record.
         this.#rate = 1;
         this.#seen = 0;
@@ -142,6 +146,7 @@ export class FailureAccrual {
       this.#backoff ??= this.policy.backoff();
       this.state = 'dead';
       this.#reviveAt = this.#now() + this.#backoff.next();
+      this.counters.changed?.();
     }
   }
 }

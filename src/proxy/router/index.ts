@@ -1,7 +1,7 @@
 // Public surface of the router core: protocol-independent routing from a destination to an
 // endpoint.
-export { ClientNode, DEFAULT_POOL, scopeOf } from './client.ts';
-export type { ClientParams, ClientState, Endpoint, PoolParams } from './client.ts';
+export { ClientNode, DEFAULT_POOL, ownMeters, scopeOf } from './client.ts';
+export type { ClientParams, ClientState, Endpoint, EndpointMeters, PoolParams } from './client.ts';
 export { DstDtabCache } from './dst.ts';
 export type { Dst, DstDtabs } from './dst.ts';
 export { EndpointPool } from './endpoints.ts';

@@ -10,7 +10,7 @@ import type { ActivityState, Closable, Log } from '../../core/index.ts';
 import type { Address, BoundName, NameTree, Path } from '../../dtab/index.ts';
 import { BindingCache, type BindingCacheOptions, type Interpreter } from '../../namer/index.ts';
 import { BindingTimeoutError, FailureFlags, NamerError, NoBrokersAvailableError, ProxyError } from '../errors.ts';
-import { type ClientParams, ClientNode, type Endpoint, type PoolParams, scopeOf } from './client.ts';
+import { type ClientParams, ClientNode, type Endpoint, type EndpointMeters, ownMeters, type PoolParams, scopeOf } from './client.ts';
 import type { Dst } from './dst.ts';
 import { EndpointPool } from './endpoints.ts';
 import { pickBound } from './pick.ts';
@@ -35,8 +35,8 @@ export interface RouterOptions<E extends Endpoint, Req, Res> {
   readonly label: string;
   readonly interpreter: Interpreter;
   readonly bindingTimeoutMs: number;
-  /** Makes the endpoint of one address (its connection pool). */
-  readonly newEndpoint: (address: Address, pool: PoolParams) => E;
+  /** Makes the endpoint of one address (its connection pool), which keeps `meters` up to date. */
+  readonly newEndpoint: (address: Address, pool: PoolParams, meters: EndpointMeters) => E;
   readonly call: EndpointService<E, Req, Res>;
   readonly bindingCache?: BindingCacheOptions;
   /** Most clients kept (linkerd's `bindingCache.clients`, 1000). */
@@ -83,7 +83,17 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
   constructor(options: RouterOptions<E, Req, Res>) {
     this.label = options.label;
     this.bindings = new BindingCache(options.interpreter, options.bindingCache);
-    this.endpoints = new EndpointPool(options.newEndpoint);
+    const metrics = options.metrics;
+    // An endpoint's meters are parts of its clients' gauges, in the registry's memory while it lives.
+    this.endpoints = new EndpointPool(
+      (address, pool) => options.newEndpoint(address, pool, metrics === undefined ? ownMeters() : { load: metrics.cell(), size: metrics.cell(), waiting: metrics.cell() }),
+      (e) => {
+        if (metrics === undefined) return;
+        metrics.freeCell(e.meters.load);
+        metrics.freeCell(e.meters.size);
+        metrics.freeCell(e.meters.waiting);
+      },
+    );
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
     this.#clientParams = options.clientParams ?? (() => DEFAULT_CLIENT_PARAMS);
