@@ -4,6 +4,9 @@
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { MetricsRegistry } from './metrics.ts';
 
+/** How long one reading of the process's memory stands for the next gauge that asks. */
+const MEMORY_FRESH_MS = 50;
+
 /** Registers `process/...` gauges; the returned function stops the watchers. */
 export function processMetrics(registry: MetricsRegistry): () => void {
   const started = performance.now();
@@ -19,9 +22,21 @@ export function processMetrics(registry: MetricsRegistry): () => void {
   });
   gc.observe({ entryTypes: ['gc'] });
   registry.gauge('process/uptime_ms', () => Math.round(performance.now() - started));
-  registry.gauge('process/memory/rss_bytes', () => process.memoryUsage.rss());
-  registry.gauge('process/memory/heap_used_bytes', () => process.memoryUsage().heapUsed);
-  registry.gauge('process/memory/heap_total_bytes', () => process.memoryUsage().heapTotal);
+  // One reading of the memory (a read of /proc and a walk of the heap's spaces) serves the
+  // three gauges of a scrape.
+  let memory = process.memoryUsage();
+  let memoryAt = performance.now();
+  const mem = (): NodeJS.MemoryUsage => {
+    const now = performance.now();
+    if (now - memoryAt > MEMORY_FRESH_MS) {
+      memory = process.memoryUsage();
+      memoryAt = now;
+    }
+    return memory;
+  };
+  registry.gauge('process/memory/rss_bytes', () => mem().rss);
+  registry.gauge('process/memory/heap_used_bytes', () => mem().heapUsed);
+  registry.gauge('process/memory/heap_total_bytes', () => mem().heapTotal);
   // Event-loop delay in ms over the last ten to twenty seconds: what a request waits before it
   // is looked at. Reading does not reset it, so the dashboard and a scraper see the same.
   let lastP99 = 0;
