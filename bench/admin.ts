@@ -45,6 +45,9 @@
 //   npm run bench:admin -- --same-bytes                  load part: also a phase scraping the same
 //                                                       bodies from nginx (what the bytes cost the
 //                                                       machine, apart from the daemon)
+//   npm run bench:admin -- --windows                     load part: also capture the packets of each scraping
+//                                                       phase (tcpdump) and tell, by window of the scrapes,
+//                                                       where the slowest 1 % of requests started
 //   npm run bench:admin -- --thread-min 0                admin.exportThreadMinMetrics for the daemon
 //                                                       (0: always the export thread; a large
 //                                                       number: never)
@@ -65,6 +68,7 @@ import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
 import { revision } from './support/launchers.ts';
 import { median } from './support/measure.ts';
 import { burnEverySecond, gcOf, scrapeEvery } from './support/phases.ts';
+import { ensureTcpdump, readPcap, requestsByWindow, startCapture, type Window, windowLines } from './support/capture.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -91,6 +95,7 @@ const { values: flags } = parseArgs({
     'same-bytes': { type: 'boolean', default: false },
     'scrape-every': { type: 'string', default: '1' },
     'thread-min': { type: 'string' },
+    windows: { type: 'boolean', default: false },
   },
 });
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
@@ -122,6 +127,9 @@ async function firstRoutedOk(d: Started, port: number): Promise<number> {
     await sleep(20);
   }
 }
+
+/** With --windows: the requests and scrapes of every scraping phase's capture. */
+const captured: { requests: { us: number; window: Window }[]; scrapes: { firstByteMs: number; lastByteMs: number }[] } = { requests: [], scrapes: [] };
 
 const noisy: string[] = [];
 /** Phases in which the scraper (under SCHED_IDLE) did not keep its pace. */
@@ -227,8 +235,16 @@ async function loadPart(tmp: string, pid: number, admin: number, proxy: number, 
       const burner = phase === 'control' ? burnEverySecond(controlMs!) : undefined;
       const scraper = scraping ? await scrapeEvery(admin, SCRAPE_EVERY_S, ENDPOINTS) : phase === 'same-bytes' ? await scrapeEvery(staticPort!, SCRAPE_EVERY_S, ENDPOINTS) : undefined;
       const gc0 = await gcOf(admin);
+      const pcap = join(tmp, 'scraping.pcap');
+      const capture = scraping && flags.windows ? await startCapture(pcap, [proxy, admin]) : undefined;
       const [c0, l0, t0, other] = [cpuMs(pid), cpuMs(pid, pid), performance.now(), otherCpu()];
       const result = await wrk({ ...base, seconds: SECONDS });
+      if (capture !== undefined) {
+        await capture.stop();
+        const seen = requestsByWindow(readPcap(pcap), proxy, admin);
+        captured.requests.push(...seen.requests);
+        captured.scrapes.push(...seen.scrapes);
+      }
       const wallMs = performance.now() - t0;
       const cpuPercent = ((cpuMs(pid) - c0) / wallMs) * 100;
       const loopCpuPercent = ((cpuMs(pid, pid) - l0) / wallMs) * 100;
@@ -357,6 +373,7 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
       );
     } else verdicts.push(`p99 under scraping: ${within(median(rise)) ? 'not raised: met' : 'raised: NOT met'} (<= 10 % of the quiet p99; --same-bytes tells the daemon's own share)`);
     out.push('');
+    if (captured.requests.length > 0) out.push(...windowLines(captured.requests, captured.scrapes), '');
   }
   if (ws !== undefined) {
     if ('unavailable' in ws) {
@@ -379,6 +396,7 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
 
 async function main(): Promise<void> {
   ensureNginxAndWrk();
+  if (flags.windows) ensureTcpdump();
   const tmp = mkdtempSync(join(tmpdir(), 'dtabd-bench-admin-'));
   stopOnExit(() => rmSync(tmp, { recursive: true, force: true }));
   const t0 = performance.now();
