@@ -10,7 +10,7 @@ import { chunkHeader, LAST_CHUNK } from './chunked.ts';
 import type { DownstreamConn } from './connection.ts';
 import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders, viaEntry } from './headers.ts';
 import type { Head } from './parse.ts';
-import type { Http1Endpoint, ResponseSink, UpstreamConn } from './upstream.ts';
+import type { Http1Endpoint, ResponseSink, UpstreamConn, Waiter } from './upstream.ts';
 
 const CRLF = '\r\n';
 const L5D_RETRYABLE = 'l5d-retryable';
@@ -29,6 +29,8 @@ export class Http1Request implements IdentifyRequest, ResponseSink {
   dst: Dst | undefined = undefined;
   routed: Routed<Http1Endpoint> | undefined = undefined;
   upstream: UpstreamConn | undefined = undefined;
+  /** Its place in the endpoint's queue while it waits for a connection of a full pool. */
+  waiter: Waiter | undefined = undefined;
   /** The request head as sent upstream, kept to send again on a fresh connection. */
   upstreamHead = '';
   /** The whole request body has gone upstream. */

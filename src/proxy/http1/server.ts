@@ -254,7 +254,7 @@ export class Http1Server {
     pr.attemptTimer =
       attemptMs !== undefined && pr.headers.upgrade === undefined ? setTimeout(attemptTimedOut, attemptMs, this, pr, attemptMs) : undefined;
     try {
-      routed.endpoint.acquire(
+      pr.waiter = routed.endpoint.acquire(
         fresh,
         pr.headers.upgrade !== undefined,
         (up) => this.#sendOn(pr, routed, up),
@@ -263,8 +263,7 @@ export class Http1Server {
     } catch (e) {
       if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
       pr.attemptTimer = undefined;
-      routed.endpoint.load--;
-      pr.routed = undefined;
+      this.#leave(pr, routed);
       const reject = pr.reject;
       pr.reject = undefined;
       if (reject !== undefined) reject(e as Error);
@@ -273,9 +272,21 @@ export class Http1Server {
   }
 
   #drop(pr: Http1Request, routed: Routed<Http1Endpoint>): void {
-    routed.endpoint.load--;
-    pr.routed = undefined;
+    this.#leave(pr, routed);
     pr.resolve?.();
+  }
+
+  /**
+   * The request's attempt on `routed` is over: the endpoint's load, and its queue if the request
+   * still waits there for a connection, no longer count it.
+   */
+  #leave(pr: Http1Request, routed: Routed<Http1Endpoint>): void {
+    routed.endpoint.load--;
+    if (pr.waiter !== undefined) {
+      routed.endpoint.abandon(pr.waiter);
+      pr.waiter = undefined;
+    }
+    pr.routed = undefined;
   }
 
   /** Writes the request on `up` (given now, or later by a full pool). */
@@ -288,6 +299,7 @@ export class Http1Server {
       if (pr.routed === routed) this.#drop(pr, routed);
       return;
     }
+    pr.waiter = undefined;
     pr.upstream = up;
     pr.attemptStart = performance.now();
     up.start(pr.method, pr, pr.headers.upgrade !== undefined);
@@ -304,9 +316,8 @@ export class Http1Server {
     const routed = pr.routed!;
     // This attempt is over: the endpoint's load and health learn of it now, since the router
     // may send the request again elsewhere.
-    routed.endpoint.load--;
+    this.#leave(pr, routed);
     routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart, !connected);
-    pr.routed = undefined;
     let e: Error;
     if (!connected) {
       const s = routed.client.state;
@@ -328,9 +339,8 @@ export class Http1Server {
   attemptFailed(pr: Http1Request, error: ProxyError): void {
     const routed = pr.routed;
     if (routed === undefined) return;
-    routed.endpoint.load--;
+    this.#leave(pr, routed);
     routed.client.observe(routed.endpoint, false, performance.now() - pr.attemptStart);
-    pr.routed = undefined;
     const retry = pr.replayable && retryableWithoutAnswer(routed.attempts.service.params.classifier, pr.method) && routed.attempts.tryRetry();
     const reject = pr.reject;
     pr.reject = undefined;
@@ -343,8 +353,7 @@ export class Http1Server {
     const up = pr.upstream;
     pr.upstream = undefined;
     up?.destroy();
-    routed.endpoint.load--;
-    pr.routed = undefined;
+    this.#leave(pr, routed);
     const reject = pr.reject;
     pr.reject = undefined;
     reject?.(new RetryRequest());
@@ -389,10 +398,7 @@ export class Http1Server {
     if (pr.attemptTimer !== undefined) clearTimeout(pr.attemptTimer);
     if (pr.status !== 0) recordExchange(this.#options, pr);
     const routed = pr.routed;
-    if (routed !== undefined) {
-      routed.endpoint.load--;
-      pr.routed = undefined;
-    }
+    if (routed !== undefined) this.#leave(pr, routed);
     pr.resolve = undefined;
     pr.reject = undefined;
     if (this.draining && this.#inflight === 0) this.#maybeClosed();

@@ -256,6 +256,14 @@ export class UpstreamConn {
 
 const ALWAYS = (): boolean => true;
 
+/** A request waiting for a connection of a full pool. */
+export interface Waiter {
+  readonly use: (c: UpstreamConn) => void;
+  readonly live: () => boolean;
+  /** Out of the count: served, dropped, or abandoned by its request. */
+  gone: boolean;
+}
+
 /** Idle connections kept per endpoint, at most, whatever the pool's size. */
 const MAX_IDLE = 256;
 
@@ -265,11 +273,14 @@ export class Http1Endpoint implements Endpoint {
   readonly key: string;
   readonly pool: PoolParams;
   readonly meters: EndpointMeters;
+  #load = 0;
   readonly #idle: UpstreamConn[] = [];
   /** Connections open or opening, idle ones included. */
   #total = 0;
   /** Requests waiting for a connection, first come first served; `live` false once gone. */
-  #waiters: { use: (c: UpstreamConn) => void; live: () => boolean }[] = [];
+  #waiters: Waiter[] = [];
+  /** Those of them not gone (the `pool_waiters` meter). */
+  #waiting = 0;
   #closed = false;
   /** Closes pooled connections idle too long: one timer per endpoint, not one per request. */
   #sweep: NodeJS.Timeout | undefined = undefined;
@@ -283,10 +294,11 @@ export class Http1Endpoint implements Endpoint {
 
   /** Requests in flight, kept in its meter for the clients' `loadbalancer/load`. */
   get load(): number {
-    return this.meters.load.value;
+    return this.#load;
   }
 
   set load(n: number) {
+    this.#load = n;
     this.meters.load.set(n);
   }
 
@@ -306,51 +318,74 @@ export class Http1Endpoint implements Endpoint {
   /** Requests waiting for a connection (linkerd's `pool_waiters`). */
   get waiting(): number {
     this.#dropGone();
-    return this.#waiters.length;
+    return this.#waiting;
+  }
+
+  /** Takes `w` out of the count (once). */
+  #leaves(w: Waiter): void {
+    if (w.gone) return;
+    w.gone = true;
+    this.meters.waiting.set(--this.#waiting);
   }
 
   /**
-   * Forgets waiters whose requests have gone (timed out, client left). The meter follows the
-   * queue: a waiter whose request gave up counts until the queue is next looked at.
+   * A waiting request has given up (timed out, its client left, sent elsewhere): it is no
+   * longer counted, and is skipped when a connection frees.
    */
+  abandon(w: Waiter): void {
+    this.#leaves(w);
+    // Behind a connection held long (a slow upstream), given-up places would pile up.
+    if (this.#waiters.length > 2 * this.#waiting + 64) this.#waiters = this.#waiters.filter((x) => !x.gone);
+  }
+
+  /** Forgets waiters that are gone, or whose requests have gone without saying so. */
   #dropGone(): void {
-    if (this.#waiters.some((w) => !w.live())) this.#waiters = this.#waiters.filter((w) => w.live());
-    this.meters.waiting.set(this.#waiters.length);
+    let any = false;
+    for (const w of this.#waiters) {
+      if (!w.gone && !w.live()) this.#leaves(w);
+      any ||= w.gone;
+    }
+    if (any) this.#waiters = this.#waiters.filter((w) => !w.gone);
   }
 
   /** The first waiter still wanting a connection, if any. */
-  #nextWaiter(): { use: (c: UpstreamConn) => void } | undefined {
-    if (this.#waiters.length === 0) return undefined;
-    let w = this.#waiters.shift();
-    while (w !== undefined && !w.live()) w = this.#waiters.shift();
-    this.meters.waiting.set(this.#waiters.length);
-    return w;
+  #nextWaiter(): Waiter | undefined {
+    for (let w = this.#waiters.shift(); w !== undefined; w = this.#waiters.shift()) {
+      if (w.gone) continue;
+      const live = w.live();
+      this.#leaves(w);
+      if (live) return w;
+    }
+    return undefined;
   }
 
   /**
    * Gives `use` a connection: a pooled one, a new one while the pool is below `maxSize`, or the
    * first one freed. `fresh` asks for a new connection; a `tunnel` (an upgrade, which keeps its
    * connection) always gets a new one of its own.
+   * Returns the request's place in the queue when it waits ({@link abandon} it on giving up).
    * @throws PoolExhaustedError when `maxWaiters` requests are waiting already
    */
-  acquire(fresh: boolean, tunnel: boolean, use: (c: UpstreamConn) => void, live: () => boolean = ALWAYS): void {
+  acquire(fresh: boolean, tunnel: boolean, use: (c: UpstreamConn) => void, live: () => boolean = ALWAYS): Waiter | undefined {
     if (!fresh && !tunnel) {
       while (this.#idle.length > 0) {
         const c = this.#idle.pop()!;
         if (c.closed || c.socket.destroyed) continue;
         c.reused = true;
         use(c);
-        return;
+        return undefined;
       }
     }
     if (this.#total < this.pool.maxSize || this.#closed) {
       use(this.#open(tunnel));
-      return;
+      return undefined;
     }
-    if (this.#waiters.length >= this.pool.maxWaiters) this.#dropGone();
-    if (this.#waiters.length >= this.pool.maxWaiters) throw new PoolExhaustedError(this.key, this.pool.maxWaiters);
-    this.#waiters.push({ use, live });
-    this.meters.waiting.set(this.#waiters.length);
+    if (this.#waiting >= this.pool.maxWaiters) this.#dropGone();
+    if (this.#waiting >= this.pool.maxWaiters) throw new PoolExhaustedError(this.key, this.pool.maxWaiters);
+    const w: Waiter = { use, live, gone: false };
+    this.#waiters.push(w);
+    this.meters.waiting.set(++this.#waiting);
+    return w;
   }
 
   #open(tunnel: boolean): UpstreamConn {
@@ -408,8 +443,11 @@ export class Http1Endpoint implements Endpoint {
     this.#sweep = undefined;
     for (const c of this.#idle.splice(0)) c.destroy();
     // Nobody will free a connection for these: each gets one of its own.
-    const waiters = this.#waiters.splice(0);
-    this.meters.waiting.set(0);
-    for (const w of waiters) if (w.live()) w.use(this.#open(false));
+    for (const w of this.#waiters.splice(0)) {
+      if (w.gone) continue;
+      const live = w.live();
+      this.#leaves(w);
+      if (live) w.use(this.#open(false));
+    }
   }
 }
