@@ -2,11 +2,11 @@
 // memory (store.ts); a worker thread (export-worker.ts) keeps a copy of the names, told of each
 // metric that comes or goes, and writes the export text while the event loop goes on routing.
 // The main thread only writes the values of the gauges that are functions of its objects (a
-// client's gauges are set as they change, and cost a scrape nothing), hands on the changes, and
-// sends the chunks the thread fills. A small tree is written on the main
-// thread, a slice at a time, as is every export when the thread cannot run: the thread costs
-// memory (30-70 MB of RSS with 1,000 clients and services, bench/RESULTS.md), worth it only
-// when a scrape would take the event loop for milliseconds.
+// client's gauges are set as they change, or are sums the thread adds up itself), hands on the
+// changes, and sends the chunks the thread fills. A small tree is written on the main thread,
+// a slice at a time, as is every export when the thread cannot run: the thread costs memory
+// (30-70 MB of RSS with 1,000 clients and services, bench/RESULTS.md), worth it only when a
+// scrape would take the event loop for milliseconds.
 
 import { Worker } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';

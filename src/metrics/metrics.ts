@@ -8,7 +8,8 @@
 // (store.ts), so a thread of their own writes the scrapes of a large tree (export-thread.ts):
 // the registry hands it each name that comes or goes (changes.ts). A gauge is a function,
 // which the event loop calls before each such scrape (called-gauges.ts), or a value its owner
-// sets where it changes, or a sum of such values, which cost a scrape nothing (gauge.ts).
+// sets where it changes, or a sum of such values that the thread adds up (gauge.ts): for
+// those, such a scrape calls nothing on the event loop.
 
 import { BUCKETS, Histogram, HistogramWindow } from './histogram.ts';
 import { flatJson, treeOf } from './json.ts';

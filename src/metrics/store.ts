@@ -1,9 +1,10 @@
 // Where a registry's numbers live: pages of shared memory that the export thread reads while
-// the event loop goes on counting. A counter or a gauge is one float64 slot; a histogram is a
-// slot (its handle, naming its block once it has values) and a block of buckets and per-slice
-// statistics. Pages are made as metrics come and are never given back; slots and blocks freed
-// by pruned scopes are used again, but not while an export is reading (it would print a new
-// metric's number under an old metric's name).
+// the event loop goes on counting. A counter or a gauge is one float64 slot (a sum gauge's
+// slot only names it: its value is the sum of unnamed slots, cells, such as an endpoint's
+// load); a histogram is a slot (its handle, naming its block once it has values) and a block
+// of buckets and per-slice statistics. Pages are made as metrics come and are never given
+// back; slots and blocks freed by pruned scopes and retired endpoints are used again, but not
+// while an export is reading (it would print a new metric's number under an old metric's name).
 
 /** Float64 slots per page of scalars (64 KiB). */
 const SCALARS_PER_PAGE = 8192;

@@ -5,14 +5,25 @@
 
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 
 const CLIENT = 'rt/gauges/client/#/io.l5d.fs';
+const SOLO = 'rt/solo/client/#/io.l5d.fs';
+
+/** A request on a connection of its own, left open; the caller destroys it to give up. */
+function rawRequest(port: number, host: string): Socket {
+  const s = connect(port, '127.0.0.1', () => s.write(`GET / HTTP/1.1\r\nhost: ${host}\r\n\r\n`));
+  s.on('error', () => {});
+  return s;
+}
 
 describe('client gauges set as they change', () => {
   const disco = new Disco();
   let held: Upstream;
+  /** Holds requests too, at an address only one name has. */
+  let lone: Upstream;
   let flaky: Upstream;
   let good: Upstream;
   let d: RunningDaemon;
@@ -22,6 +33,10 @@ describe('client gauges set as they change', () => {
 
   before(async () => {
     held = await upstream('held', (req, res) => {
+      req.resume();
+      waiting.push(res);
+    });
+    lone = await upstream('lone', (req, res) => {
       req.resume();
       waiting.push(res);
     });
@@ -35,6 +50,8 @@ describe('client gauges set as they change', () => {
     disco.set('web', held.port);
     disco.set('web2', held.port);
     disco.set('mixed', good.port, flaky.port);
+    disco.set('web3', held.port);
+    disco.set('moving', lone.port);
     d = await startDaemon(`admin: {ip: 127.0.0.1, port: 0, exportThreadMinMetrics: 0}
 namers:
 - kind: io.l5d.fs
@@ -48,24 +65,42 @@ routers:
     failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 2, backoff: {kind: constant, ms: 200}}
   servers:
   - port: 0
+- protocol: http
+  label: solo
+  dtab: /svc => /#/io.l5d.fs
+  client:
+    hostConnectionPool: {maxSize: 1}
+  servers:
+  - port: 0
 `);
   });
   after(async () => {
     for (const r of waiting) r.end();
     await d.close();
-    await Promise.all([held.close(), flaky.close(), good.close()]);
+    await Promise.all([held.close(), lone.close(), flaky.close(), good.close()]);
     disco.close();
   });
 
-  /** metrics.json as the export thread writes it, checked against the event loop's reading. */
+  /** The client gauges as the event loop reads them. */
+  const gauges = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const scope of [CLIENT, SOLO]) for (const [k, v] of Object.entries(d.daemon.metrics.flat(scope))) if (/\/(loadbalancer|pool_|failure_accrual)/.test(k)) out[k] = v;
+    return out;
+  };
+
+  /**
+   * metrics.json as the export thread writes it, checked against the event loop's reading of
+   * each client gauge that did not move while the scrape was made.
+   */
   async function scrape(): Promise<Record<string, number>> {
     const written = d.daemon.admin.exporter.written;
+    const before = gauges();
     const r = await send(d.adminPort, { path: '/admin/metrics.json' });
+    const after = gauges();
     assert.equal(r.status, 200);
     assert.equal(d.daemon.admin.exporter.written, written + 1, 'written by the export thread');
     const m = JSON.parse(r.body) as Record<string, number>;
-    const mine = d.daemon.metrics.flat(CLIENT);
-    for (const [k, v] of Object.entries(mine)) if (/\/(loadbalancer|pool_|failure_accrual)/.test(k)) assert.equal(m[k], v, k);
+    for (const [k, v] of Object.entries(before)) if (after[k] === v) assert.equal(m[k], v, k);
     return m;
   }
 
@@ -110,6 +145,14 @@ routers:
     assert.equal(m[`${CLIENT}/mixed/loadbalancer/size`], 2);
     assert.equal(m[`${CLIENT}/mixed/loadbalancer/available`], 1);
     assert.equal(m[`${CLIENT}/mixed/failure_accrual/revivals`], 0);
+    // After the backoff a probe goes to it, fails, and it is out again.
+    await eventually(async () => {
+      await send(d.port(), { headers: { host: 'mixed' } });
+      m = await scrape();
+      return m[`${CLIENT}/mixed/failure_accrual/probes`]! >= 1;
+    }, 5000, 'a probe');
+    assert.equal(m[`${CLIENT}/mixed/loadbalancer/available`], 1);
+    assert.equal(m[`${CLIENT}/mixed/failure_accrual/removals`], 1);
     // It answers well again; after the backoff a probe finds it so.
     flakyStatus = 200;
     await eventually(async () => {
@@ -117,7 +160,7 @@ routers:
       m = await scrape();
       return m[`${CLIENT}/mixed/failure_accrual/revivals`] === 1;
     }, 5000, 'a revival');
-    assert.ok(m[`${CLIENT}/mixed/failure_accrual/probes`]! >= 1);
+    assert.ok(m[`${CLIENT}/mixed/failure_accrual/probes`]! >= 2);
     assert.equal(m[`${CLIENT}/mixed/loadbalancer/available`], 2);
     // The flaky endpoint leaves the set: the sums no longer count its pool.
     disco.set('mixed', good.port);
@@ -126,5 +169,47 @@ routers:
     m = await scrape();
     assert.equal(m[`${CLIENT}/mixed/loadbalancer/available`], 1);
     assert.equal(m[`${CLIENT}/mixed/pool_size`], d.daemon.routers().get('gauges')!.router.endpoints.endpoints().find((e) => e.key === `127.0.0.1:${good.port}`)!.size);
+  });
+
+  test('a request that gives up while waiting for a connection leaves pool_waiters at once', async () => {
+    const solo = d.port('solo');
+    // The pool's one connection is held by the first request.
+    const first = send(solo, { headers: { host: 'web3' } });
+    await eventually(() => waiting.length === 1, 3000, 'the first request upstream');
+    const waiters = [rawRequest(solo, 'web3'), rawRequest(solo, 'web3')];
+    await eventually(async () => (await scrape())[`${SOLO}/web3/pool_waiters`] === 2, 3000, 'two waiting');
+    // They give up (their callers leave); no connection frees meanwhile.
+    for (const w of waiters) w.destroy();
+    await eventually(async () => (await scrape())[`${SOLO}/web3/pool_waiters`] === 0, 3000, 'none waiting');
+    const m = await scrape();
+    assert.equal(m[`${SOLO}/web3/loadbalancer/load`], 1);
+    assert.equal(m[`${SOLO}/web3/pool_size`], 1);
+    assert.equal(waiting.length, 1, 'the first request is still upstream');
+    waiting.shift()!.end('ok');
+    assert.equal((await first).status, 200);
+  });
+
+  test('a retired endpoint that finishes a request late writes over no metric that took its memory', async () => {
+    const held1 = send(d.port(), { headers: { host: 'moving' } });
+    await eventually(() => waiting.length === 1, 3000, 'a request on the old endpoint');
+    // The name moves: its old endpoint is retired with the request still on it.
+    disco.set('moving', good.port);
+    await eventually(async () => (await scrape())[`${CLIENT}/moving/pool_size`] === 0, 3000, 'the new endpoint counted');
+    // A new client's metrics take the memory the old endpoint's meters had.
+    assert.equal((await send(d.port(), { headers: { host: 'after' } })).status, 502);
+    disco.set('after', good.port);
+    await eventually(async () => (await send(d.port(), { headers: { host: 'after' } })).status === 200, 3000, 'after routed');
+    const before = await scrape();
+    // The old request finishes: its endpoint's load and connections fall, in memory of their own.
+    waiting.shift()!.end('ok');
+    assert.equal((await held1).status, 200);
+    const m = await scrape();
+    // Only the old request's own scopes (its client, its service, the server) count it.
+    const others = (k: string) => k.startsWith('rt/gauges/') && !/\/moving\/|svc\/moving\/|\/server\/|request_latency_ms/.test(k);
+    for (const [k, v] of Object.entries(before)) if (others(k)) assert.equal(m[k], v, k);
+    assert.ok(Object.keys(before).filter(others).length > 50);
+    assert.equal(m[`${CLIENT}/moving/loadbalancer/load`], 0);
+    assert.equal(m[`${CLIENT}/after/loadbalancer/load`], 0);
+    assert.equal(m[`${CLIENT}/after/pool_size`], m[`${CLIENT}/moving/pool_size`], 'one endpoint, both clients');
   });
 });

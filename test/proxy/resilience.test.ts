@@ -38,6 +38,27 @@ describe('failure accrual', () => {
     assert.deepEqual(counters, { removals: 1, revivals: 1, probes: 2 });
   });
 
+  test('says each change of state, and only those, to whoever keeps gauges of it', () => {
+    let now = 0;
+    const states: string[] = [];
+    const counters = { removals: 0, revivals: 0, probes: 0, changed: () => states.push(a.state) };
+    const a = new FailureAccrual({ kind: 'io.l5d.consecutiveFailures', failures: 2, backoff: constantBackoff(100) }, counters, () => now);
+    a.record(false);
+    a.record(true);
+    a.record(false);
+    a.record(false);
+    assert.equal(a.available(), false);
+    now = 100;
+    assert.equal(a.available(), true);
+    assert.equal(a.available(), false);
+    a.record(false);
+    now = 200;
+    assert.equal(a.available(), true);
+    a.record(true);
+    a.record(true);
+    assert.deepEqual(states, ['dead', 'probing', 'dead', 'probing', 'alive']);
+  });
+
   test('io.l5d.successRate: an endpoint is taken out when its moving success rate falls below the target', () => {
     let now = 0;
     const counters = { removals: 0, revivals: 0, probes: 0 };

@@ -29,9 +29,10 @@ export interface Endpoint {
 }
 
 /**
- * An endpoint's load, connections and waiters, each set where it changes: a client's
- * `loadbalancer/load`, `pool_size` and `pool_waiters` are their sums over its endpoints (shared
- * with other clients), added up by the export, so a scrape calls nothing per client.
+ * An endpoint's load, connections and waiters, each set where it changes (a waiting request
+ * that gives up leaves the count then): a client's `loadbalancer/load`, `pool_size` and
+ * `pool_waiters` are their sums over its endpoints (shared with other clients), added up by
+ * the export, so that a threaded scrape calls nothing per client on the event loop.
  */
 export interface EndpointMeters {
   readonly load: Gauge;
@@ -44,7 +45,10 @@ export function ownMeters(): EndpointMeters {
   return { load: new Gauge(), size: new Gauge(), waiting: new Gauge() };
 }
 
-/** A client's gauges, each set or summed as what it shows changes (never read at a scrape). */
+/**
+ * A client's gauges: set as what they show changes, or sums of its endpoints' meters. A
+ * threaded scrape calls nothing on the event loop for them (the thread adds the sums up).
+ */
 interface ClientGauges {
   readonly size: Gauge;
   readonly available: Gauge;
@@ -125,6 +129,8 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
   /** What failure accrual did to this client's endpoints (`failure_accrual/...`). */
   readonly accrualCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0, changed: () => this.#accrualChanged() };
   readonly #gauges: ClientGauges | undefined;
+  /** The endpoints the sum gauges add up now. */
+  #summed: readonly E[] = [];
   readonly #failFastCounters: AccrualCounters = { removals: 0, revivals: 0, probes: 0 };
   readonly #pool: EndpointPool<E>;
   readonly #balancer: Balancer<E>;
@@ -234,9 +240,14 @@ export class ClientNode<E extends Endpoint> implements Closable, ServiceMetricsH
     if (g === undefined) return;
     const endpoints = this.state.kind === 'bound' ? this.state.endpoints : [];
     g.size.set(endpoints.length);
-    g.load.over(endpoints.map((e) => e.meters.load));
-    g.poolSize.over(endpoints.map((e) => e.meters.size));
-    g.poolWaiters.over(endpoints.map((e) => e.meters.waiting));
+    // A namer that says the same addresses again leaves the sums as they are.
+    const before = this.#summed;
+    if (before.length !== endpoints.length || before.some((e, i) => e !== endpoints[i])) {
+      this.#summed = endpoints;
+      g.load.over(endpoints.map((e) => e.meters.load));
+      g.poolSize.over(endpoints.map((e) => e.meters.size));
+      g.poolWaiters.over(endpoints.map((e) => e.meters.waiting));
+    }
     this.#setAvailable();
   }
 

@@ -1,6 +1,7 @@
 // Endpoints shared by address across clients, counted by use: an endpoint (and its connection
 // pool) lives while some client's address set holds it, and is closed when the last lets go;
-// then it is retired (its meters leave the metrics' memory) as requests still on it finish.
+// then it is retired at once: its meters leave the metrics' memory, and the requests still on
+// it go on counting in memory of their own.
 
 import { type Address, addressKey } from '../../dtab/index.ts';
 import type { Endpoint, PoolParams } from './client.ts';
@@ -37,8 +38,11 @@ export class EndpointPool<E extends Endpoint> {
     if (--entry.refs > 0) return;
     this.#live.delete(entry.key);
     this.#keys.delete(endpoint);
-    endpoint.close();
-    this.#retire(endpoint);
+    try {
+      endpoint.close();
+    } finally {
+      this.#retire(endpoint);
+    }
   }
 
   get size(): number {
@@ -52,8 +56,11 @@ export class EndpointPool<E extends Endpoint> {
 
   close(): void {
     for (const { endpoint } of this.#live.values()) {
-      endpoint.close();
-      this.#retire(endpoint);
+      try {
+        endpoint.close();
+      } finally {
+        this.#retire(endpoint);
+      }
     }
     this.#live.clear();
     this.#keys.clear();

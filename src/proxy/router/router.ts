@@ -84,14 +84,39 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     this.label = options.label;
     this.bindings = new BindingCache(options.interpreter, options.bindingCache);
     const metrics = options.metrics;
-    // An endpoint's meters are parts of its clients' gauges, in the registry's memory while it lives.
+    // An endpoint's meters are parts of its clients' gauges, in the registry's memory from its
+    // making until it is retired (then they go on, in memory of their own, for the requests
+    // still on it).
+    const cells = new WeakMap<E, EndpointMeters>();
+    const free = (m: EndpointMeters): void => {
+      metrics?.freeCell(m.load);
+      metrics?.freeCell(m.size);
+      metrics?.freeCell(m.waiting);
+    };
     this.endpoints = new EndpointPool(
-      (address, pool) => options.newEndpoint(address, pool, metrics === undefined ? ownMeters() : { load: metrics.cell(), size: metrics.cell(), waiting: metrics.cell() }),
+      (address, pool) => {
+        if (metrics === undefined) return options.newEndpoint(address, pool, ownMeters());
+        const meters = { load: metrics.cell(), size: metrics.cell(), waiting: metrics.cell() };
+        let e: E;
+        try {
+          e = options.newEndpoint(address, pool, meters);
+        } catch (error) {
+          free(meters);
+          throw error;
+        }
+        // The clients' gauges add up these cells: an endpoint must keep what it was given.
+        if (e.meters !== meters) {
+          free(meters);
+          throw new Error(`the endpoint of ${e.key} does not keep the meters it was made with`);
+        }
+        cells.set(e, meters);
+        return e;
+      },
       (e) => {
-        if (metrics === undefined) return;
-        metrics.freeCell(e.meters.load);
-        metrics.freeCell(e.meters.size);
-        metrics.freeCell(e.meters.waiting);
+        const meters = cells.get(e);
+        if (meters === undefined) return;
+        cells.delete(e);
+        free(meters);
       },
     );
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
