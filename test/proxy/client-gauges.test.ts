@@ -4,7 +4,7 @@
 // the event loop's own reading of the same gauges.
 
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
@@ -27,19 +27,17 @@ describe('client gauges set as they change', () => {
   let flaky: Upstream;
   let good: Upstream;
   let d: RunningDaemon;
-  /** Responses the held upstream keeps until let go. */
+  /** Responses the holding upstreams keep until let go. */
   let waiting: ServerResponse[] = [];
   let flakyStatus = 503;
+  const hold = (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    waiting.push(res);
+  };
 
   before(async () => {
-    held = await upstream('held', (req, res) => {
-      req.resume();
-      waiting.push(res);
-    });
-    lone = await upstream('lone', (req, res) => {
-      req.resume();
-      waiting.push(res);
-    });
+    held = await upstream('held', hold);
+    lone = await upstream('lone', hold);
     flaky = await upstream('flaky', (req, res) => {
       req.resume();
       res.writeHead(flakyStatus);

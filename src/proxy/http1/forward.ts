@@ -5,7 +5,7 @@ import type { Routed } from '../router/index.ts';
 import { nextTrace, readTrace, writeTrace } from '../trace.ts';
 import { viaEntry } from './headers.ts';
 import type { Http1Request } from './request.ts';
-import type { Http1Endpoint } from './upstream.ts';
+import type { Http1Endpoint } from './endpoint.ts';
 
 /** The endpoint tier of HTTP/1.1 routers: the request's own server writes it upstream. */
 export function forward(pr: Http1Request, routed: Routed<Http1Endpoint>): Promise<void> {

@@ -12,5 +12,7 @@ export type { Framing, Head } from './parse.ts';
 export { Http1Request } from './request.ts';
 export { errorResponse, Http1Server } from './server.ts';
 export type { Http1Router, Http1ServerOptions } from './server.ts';
-export { Http1Endpoint, UpstreamConn } from './upstream.ts';
+export { Http1Endpoint } from './endpoint.ts';
+export type { Waiter } from './endpoint.ts';
+export { UpstreamConn } from './upstream.ts';
 export type { ResponseSink } from './upstream.ts';

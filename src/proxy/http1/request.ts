@@ -10,7 +10,8 @@ import { chunkHeader, LAST_CHUNK } from './chunked.ts';
 import type { DownstreamConn } from './connection.ts';
 import { hasL5dErr, type InboundHeaders, rawHeader, responseHeaders, viaEntry } from './headers.ts';
 import type { Head } from './parse.ts';
-import type { Http1Endpoint, ResponseSink, UpstreamConn, Waiter } from './upstream.ts';
+import type { Http1Endpoint, Waiter } from './endpoint.ts';
+import type { ResponseSink, UpstreamConn } from './upstream.ts';
 
 const CRLF = '\r\n';
 const L5D_RETRYABLE = 'l5d-retryable';

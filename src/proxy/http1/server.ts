@@ -31,7 +31,8 @@ import { viaEntry } from './headers.ts';
 import { upstreamHeaders } from './forward.ts';
 import { HeadError } from './parse.ts';
 import type { Http1Request } from './request.ts';
-import type { Http1Endpoint, UpstreamConn } from './upstream.ts';
+import type { Http1Endpoint } from './endpoint.ts';
+import type { UpstreamConn } from './upstream.ts';
 
 export type Http1Router = Router<Http1Endpoint, Http1Request, void>;
 
