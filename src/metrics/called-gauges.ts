@@ -1,7 +1,8 @@
 // Gauges that are functions of the main thread's objects (a cache's size, a budget's balance):
 // the export thread cannot call them, so before a threaded export the main thread writes each
 // one's value to its slot, a slice at a time with the event loop let go in between. Gauges set
-// where they change (gauge.ts) are not here: they cost a scrape nothing.
+// where they change, and sums of such values (gauge.ts), are not here: the thread reads their
+// slots itself, and they cost a threaded scrape nothing on the event loop.
 
 import type { MetricStore } from './store.ts';
 

@@ -59,10 +59,10 @@ interface Pending {
 
 /**
  * How long the thread may go without a message (a chunk, or an export done) while exports wait
- * on it before it is given up for the event loop. Progress, not the whole export: under the idle scheduling policy the
- * thread gets only CPU nothing else wants, so on a saturated machine a slow scrape is the
- * thread waiting its turn, not hung, and moving it onto the event loop would take the CPU from
- * routing instead.
+ * on it before it is given up for the event loop. Progress, not the whole export: under the
+ * idle scheduling policy the thread gets only CPU nothing else wants, so on a saturated machine
+ * a slow scrape is the thread waiting its turn, not hung, and moving it onto the event loop
+ * would take the CPU from routing instead.
  */
 const EXPORT_TIMEOUT_MS = 30_000;
 

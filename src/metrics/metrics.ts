@@ -256,9 +256,8 @@ export class MetricsRegistry {
   setGauge(name: string): Gauge {
     // Past the bound it still holds its value, in memory of its own.
     if (!this.#room(name)) return new Gauge();
-    const slot = this.store.slot();
-    const g = new Gauge(this.store.scalarPage(slot)!, MetricStore.indexOf(slot), slot);
-    this.#add({ kind: 'gauge', read: () => g.value, held: g, sources: undefined, name, cache: new ExportCache(), slot });
+    const g = this.cell();
+    this.#add({ kind: 'gauge', read: () => g.value, held: g, sources: undefined, name, cache: new ExportCache(), slot: g.slot });
     return g;
   }
 

@@ -86,8 +86,7 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
     const metrics = options.metrics;
     // An endpoint's meters are parts of its clients' gauges, in the registry's memory from its
     // making until it is retired (then they go on, in memory of their own, for the requests
-    // still on it).
-    const cells = new WeakMap<E, EndpointMeters>();
+    // still on it). Freeing a cell twice, or one of an endpoint's own, does nothing.
     const free = (m: EndpointMeters): void => {
       metrics?.freeCell(m.load);
       metrics?.freeCell(m.size);
@@ -109,15 +108,9 @@ export class Router<E extends Endpoint, Req, Res> implements Closable {
           free(meters);
           throw new Error(`the endpoint of ${e.key} does not keep the meters it was made with`);
         }
-        cells.set(e, meters);
         return e;
       },
-      (e) => {
-        const meters = cells.get(e);
-        if (meters === undefined) return;
-        cells.delete(e);
-        free(meters);
-      },
+      (e) => free(e.meters),
     );
     this.#bindingTimeoutMs = options.bindingTimeoutMs;
     this.#call = options.call;
