@@ -2,8 +2,10 @@
 // memory (store.ts); a worker thread (export-worker.ts) keeps a copy of the names, told of each
 // metric that comes or goes, and writes the export text while the event loop goes on routing.
 // The main thread only writes the values of the gauges that are functions of its objects (a
-// client's gauges are set as they change, or are sums the thread adds up itself), hands on the
-// changes, and sends the chunks the thread fills. A small tree is written on the main thread,
+// client's gauges are set as they change, or are sums the thread adds up itself) and hands on
+// the changes. The thread writes the text straight to the scraper's socket where the admin
+// server hands it over (writeTo, fd-writer.ts), or else fills chunks the main thread sends.
+// A small tree is written on the main thread,
 // a slice at a time, as is every export when the thread cannot run: the thread costs memory
 // (30-70 MB of RSS with 1,000 clients and services, bench/RESULTS.md), worth it only when a
 // scrape would take the event loop for milliseconds.
@@ -14,6 +16,7 @@ import { streamFlatJson, yieldToLoop } from './json.ts';
 import type { Change } from './changes.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { streamPrometheus } from './prometheus.ts';
+import type { SocketTarget } from './fd-writer.ts';
 
 /** What the thread is started with. */
 export interface ThreadSetup {
@@ -25,11 +28,14 @@ export interface ThreadSetup {
 export type ToThread =
   | { readonly type: 'changes'; readonly changes: Change[] }
   | { readonly type: 'chunks'; readonly buffers: ArrayBuffer[] }
-  | { readonly type: 'export'; readonly id: number; readonly format: 'json'; readonly under: string | undefined }
-  | { readonly type: 'export'; readonly id: number; readonly format: 'prometheus'; readonly prefix: string };
+  | ({ readonly type: 'export'; readonly id: number; readonly to?: SocketTarget; readonly stallMs?: number } & ExportOf);
+
+/** What an export writes: the flat JSON under a scope, or the Prometheus text with a prefix. */
+export type ExportOf = { readonly format: 'json'; readonly under: string | undefined } | { readonly format: 'prometheus'; readonly prefix: string };
 
 export type FromThread =
   | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
+  | { readonly type: 'alive'; readonly id: number }
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
 /**
@@ -47,7 +53,8 @@ export const THREAD_MIN_METRICS = 5000;
 type Out = (chunk: Buffer) => void;
 
 interface Pending {
-  readonly out: Out;
+  /** Where the chunks go; none when the thread writes to the socket itself. */
+  readonly out: Out | undefined;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
   /**
@@ -65,6 +72,9 @@ interface Pending {
  * would take the CPU from routing instead.
  */
 const EXPORT_TIMEOUT_MS = 30_000;
+
+/** Exports the thread may be writing to sockets at once; more are sent by the event loop. */
+const MAX_DIRECT = 8;
 
 export interface ExportThreadOptions {
   /** Metrics from which the thread writes the scrapes ({@link THREAD_MIN_METRICS} unless given; 0: always). */
@@ -88,12 +98,18 @@ export class ExportThread {
   failure: Error | undefined;
   /** Exports the thread has written whole (what tells a scrape went through it). */
   written = 0;
+  /** Of those, the ones it wrote straight to the scraper's socket. */
+  writtenTo = 0;
   #closed = false;
   #next = 1;
   readonly #pending = new Map<number, Pending>();
   /** Chunks sent, to go back to the thread together. */
   #returned: ArrayBuffer[] = [];
   #returning = false;
+  /** Exports being written by the thread to their sockets. */
+  #direct = 0;
+  /** Settles once the thread has stopped (after it fails or is closed). */
+  #exited: Promise<unknown> = Promise.resolve();
 
   constructor(registry: MetricsRegistry, options: ExportThreadOptions = {}) {
     this.#registry = registry;
@@ -121,6 +137,26 @@ export class ExportThread {
     return this.#export({ type: 'export', id: this.#next++, format: 'prometheus', prefix }, out);
   }
 
+  /**
+   * The export written by the thread straight to a socket (Linux), as HTTP/1.1 chunks after a
+   * head already written; the caller ends the response. Resolves true once the body is out and
+   * the thread has let go of the descriptor; false, having written nothing, when the thread
+   * does not write this one (the caller sends it the usual way). Rejects when the body was cut
+   * short, only once the thread can no longer touch the descriptor: the caller then closes
+   * the connection.
+   */
+  async writeTo(what: ExportOf, to: SocketTarget): Promise<boolean> {
+    if (process.platform !== 'linux' || !this.threaded || this.#direct >= MAX_DIRECT) return false;
+    this.#direct++;
+    try {
+      const written = await this.#run({ type: 'export', id: this.#next++, ...what, to, stallMs: Math.floor(this.#timeoutMs / 2) }, undefined);
+      if (written) this.writtenTo++;
+      return written;
+    } finally {
+      this.#direct--;
+    }
+  }
+
   /** Gives a chunk back once it has been sent: to the thread that filled it, or to the pool. */
   release(chunk: Buffer): void {
     const ab = chunk.buffer;
@@ -140,20 +176,26 @@ export class ExportThread {
   }
 
   async #export(m: ToThread & { type: 'export' }, out: Out): Promise<void> {
-    const main = () => (m.format === 'json' ? streamFlatJson(this.#registry, m.under, out) : streamPrometheus(this.#registry, m.prefix, out));
-    if ((this.#worker ?? this.#start()) === undefined) return main();
+    if (await this.#run(m, out)) return;
+    return m.format === 'json' ? streamFlatJson(this.#registry, m.under, out) : streamPrometheus(this.#registry, m.prefix, out);
+  }
+
+  /** Has the thread write `m`: false when it cannot (it would not start, or failed before it was asked). */
+  async #run(m: ToThread & { type: 'export' }, out: Out | undefined): Promise<boolean> {
+    if ((this.#worker ?? this.#start()) === undefined) return false;
     await this.#registry.publishGauges(GAUGE_SLICE, yieldToLoop, GAUGES_FRESH_MS);
     // The thread may have failed meanwhile.
-    if (this.#worker === undefined) return main();
+    if (this.#worker === undefined) return false;
     this.#registry.handOn();
     // Nothing freed from now is used again until the thread has written this one.
     this.#registry.store.hold();
-    return new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.#fail(new Error(`the metrics export thread made no progress on a scrape for ${this.#timeoutMs} ms`)), this.#timeoutMs);
       timer.unref();
       this.#pending.set(m.id, { out, resolve, reject, timer });
       this.#post(m);
     });
+    return true;
   }
 
   #post(m: ToThread, transfer?: ArrayBuffer[]): void {
@@ -188,10 +230,12 @@ export class ExportThread {
     for (const q of this.#pending.values()) q.timer.refresh();
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
+    if (m.type === 'alive') return;
     if (m.type === 'chunks') {
+      if (p.out === undefined) return;
       m.buffers.forEach((b, i) => {
         THREAD_CHUNKS.add(b);
-        p.out(Buffer.from(b, 0, m.lengths[i]));
+        p.out!(Buffer.from(b, 0, m.lengths[i]));
       });
       return;
     }
@@ -216,19 +260,25 @@ export class ExportThread {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#registry.unfollow();
+    if (worker !== undefined) this.#exited = worker.terminate().catch(() => undefined);
+    const exited = this.#exited;
     for (const p of this.#pending.values()) {
       this.#registry.store.unhold();
       clearTimeout(p.timer);
-      p.reject(e);
+      // A socket the thread writes to is closed only once the thread is gone.
+      if (p.out === undefined) void exited.then(() => p.reject(e));
+      else p.reject(e);
     }
     this.#pending.clear();
-    void worker?.terminate();
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stop(new Error('the metrics export thread was closed'));
+  /** Stops the thread; settles once it has stopped (and so no longer touches any socket). */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stop(new Error('the metrics export thread was closed'));
+    }
+    return this.#exited.then(() => undefined);
   }
 }
 

@@ -1,7 +1,8 @@
 // The export thread: a copy of the registry's names over the same shared memory, kept up to
 // date by the changes the registry hands on, writes `/admin/metrics.json` and the Prometheus
 // text here, off the event loop that routes requests. The 64 KiB chunks move to the main thread
-// as they fill, a few to a message, and come back to be filled again once they have been sent.
+// as they fill, a few to a message, and come back to be filled again once they have been sent;
+// or, where the event loop hands over the scraper's socket, are written to it here (fd-writer.ts).
 
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';
 import { applyChanges } from './changes.ts';
+import { FdWriter, type SocketTarget } from './fd-writer.ts';
 import type { FromThread, ThreadSetup, ToThread } from './export-thread.ts';
 import { HistogramWindow } from './histogram.ts';
 import { writeFlatJson } from './json.ts';
@@ -60,6 +62,11 @@ port.on('message', (m: ToThread) => {
       for (const b of m.buffers) releaseChunk(Buffer.from(b));
       return;
     case 'export': {
+      const write = (out: (chunk: Buffer) => void): void => {
+        if (m.format === 'json') writeFlatJson(registry, m.under, out);
+        else writePrometheus(registry, m.prefix, out);
+      };
+      if (m.to !== undefined) return exportTo(m.id, m.to, m.stallMs ?? 10_000, write);
       // Chunks go out a few at a time, in fewer messages.
       let buffers: ArrayBuffer[] = [];
       let lengths: number[] = [];
@@ -78,14 +85,31 @@ port.on('message', (m: ToThread) => {
         if (buffers.length >= CHUNKS_PER_MESSAGE) flush();
       };
       try {
-        if (m.format === 'json') writeFlatJson(registry, m.under, out);
-        else writePrometheus(registry, m.prefix, out);
+        write(out);
         flush();
         send({ type: 'done', id: m.id });
       } catch (e) {
-        send({ type: 'done', id: m.id, error: e instanceof Error ? e.message : String(e) });
+        send({ type: 'done', id: m.id, error: message(e) });
       }
       return;
     }
   }
 });
+
+/** An export written straight to the scraper's socket; done once the writer lets go of it. */
+function exportTo(id: number, to: SocketTarget, stallMs: number, write: (out: (chunk: Buffer) => void) => void): void {
+  const w = new FdWriter(to, stallMs, {
+    done: (error) => send(error === undefined ? { type: 'done', id } : { type: 'done', id, error }),
+    alive: () => send({ type: 'alive', id }),
+  });
+  try {
+    write((c) => w.out(c));
+    w.end();
+  } catch (e) {
+    w.abort(message(e));
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

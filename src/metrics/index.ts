@@ -6,4 +6,5 @@ export { flatJson, SNAP, streamFlatJson, treeOf, treeOfSliced } from './json.ts'
 export { processMetrics } from './process.ts';
 export { releaseChunk } from './bytes.ts';
 export { ExportThread, THREAD_MIN_METRICS } from './export-thread.ts';
-export type { ExportThreadOptions } from './export-thread.ts';
+export type { ExportOf, ExportThreadOptions } from './export-thread.ts';
+export type { SocketTarget } from './fd-writer.ts';

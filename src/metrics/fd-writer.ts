@@ -1,0 +1,158 @@
+// A scrape's body written by the export thread straight to the scraper's socket, as HTTP/1.1
+// chunks, so that the event loop neither receives nor writes it. The event loop has written
+// the response's head, stopped reading the socket (an end of stream it read could close the
+// descriptor, whose number could then be reused) and ends the response once told the body is
+// out. Writes never block the thread: the socket is non-blocking, and a full send buffer is
+// tried again on a timer, so a slow reader holds its own scrape and no other. One that takes
+// nothing for the stall time is given up, and the event loop closes its connection.
+
+import { fstatSync, writevSync } from 'node:fs';
+import { releaseChunk } from './bytes.ts';
+
+/** The socket, by descriptor and by inode (what tells the descriptor still names it). */
+export interface SocketTarget {
+  readonly fd: number;
+  readonly ino: number;
+}
+
+export interface FdWriterEvents {
+  /** The writer has let go of the descriptor: the whole body is out, or it failed with `error`. */
+  readonly done: (error?: string) => void;
+  /** Bytes went out while the writer waits on the reader (at most once a second). */
+  readonly alive: () => void;
+}
+
+/** Chunks (64 KiB each) gathered into one HTTP chunk and one system call. */
+const CHUNKS_PER_WRITE = 8;
+
+/** Pieces in one writev (Linux's IOV_MAX is 1024). */
+const MAX_PIECES = 512;
+
+/** First wait on a full send buffer; doubled on each further wait, to at most {@link RETRY_MAX_MS}. */
+const RETRY_FIRST_MS = 1;
+const RETRY_MAX_MS = 25;
+
+const ALIVE_EVERY_MS = 1000;
+
+const CRLF = Buffer.from('\r\n');
+
+export class FdWriter {
+  readonly #to: SocketTarget;
+  readonly #stallMs: number;
+  readonly #events: FdWriterEvents;
+  /** Chunks not yet framed. */
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  /** Framed pieces not yet written; the first may be the rest of one written in part. */
+  readonly #queue: Buffer[] = [];
+  /** Every chunk given, back to the pool once the writer is done. */
+  readonly #held: Buffer[] = [];
+  #ended = false;
+  #finished = false;
+  #retry: NodeJS.Timeout | undefined;
+  #wait = RETRY_FIRST_MS;
+  #lastProgress = Date.now();
+  #lastAlive = Date.now();
+
+  constructor(to: SocketTarget, stallMs: number, events: FdWriterEvents) {
+    this.#to = to;
+    this.#stallMs = stallMs;
+    this.#events = events;
+  }
+
+  /** A chunk of the body, in order; the writer owns it from here. */
+  out(chunk: Buffer): void {
+    if (this.#finished) return releaseChunk(chunk);
+    this.#held.push(chunk);
+    if (chunk.length === 0) return;
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    if (this.#batch.length >= CHUNKS_PER_WRITE) {
+      this.#frame();
+      this.#pump();
+    }
+  }
+
+  /** The body is whole: done is told once it is all written. */
+  end(): void {
+    if (this.#finished) return;
+    this.#ended = true;
+    this.#frame();
+    this.#pump();
+  }
+
+  /** Gives up: nothing more is written, and done is told `error`. */
+  abort(error: string): void {
+    this.#finish(error);
+  }
+
+  #frame(): void {
+    if (this.#batchBytes === 0) return;
+    this.#queue.push(Buffer.from(`${this.#batchBytes.toString(16)}\r\n`, 'latin1'), ...this.#batch, CRLF);
+    this.#batch = [];
+    this.#batchBytes = 0;
+  }
+
+  #pump(): void {
+    if (this.#finished || this.#retry !== undefined) return;
+    while (this.#queue.length > 0) {
+      let n: number;
+      try {
+        // The descriptor is the socket it was given as (defence against its number being reused).
+        if (fstatSync(this.#to.fd).ino !== this.#to.ino) return this.#finish('the connection is gone');
+        n = writevSync(this.#to.fd, this.#queue.length > MAX_PIECES ? this.#queue.slice(0, MAX_PIECES) : this.#queue);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return this.#later();
+        if (code === 'EINTR') continue;
+        return this.#finish(`writing to the connection: ${code ?? (e as Error).message}`);
+      }
+      this.#consume(n);
+    }
+    if (this.#ended) this.#finish(undefined);
+  }
+
+  #consume(n: number): void {
+    if (n > 0) {
+      this.#lastProgress = Date.now();
+      this.#wait = RETRY_FIRST_MS;
+    }
+    const q = this.#queue;
+    while (n > 0) {
+      const head = q[0]!;
+      if (head.length <= n) {
+        n -= head.length;
+        q.shift();
+      } else {
+        q[0] = head.subarray(n);
+        n = 0;
+      }
+    }
+  }
+
+  /** The send buffer is full: tried again after a wait, unless the reader has stalled. */
+  #later(): void {
+    const now = Date.now();
+    if (now - this.#lastProgress >= this.#stallMs) return this.#finish(`the reader took nothing for ${this.#stallMs} ms`);
+    if (now - this.#lastAlive >= ALIVE_EVERY_MS && this.#lastProgress > this.#lastAlive) {
+      this.#lastAlive = now;
+      this.#events.alive();
+    }
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#pump();
+    }, this.#wait);
+    this.#wait = Math.min(this.#wait * 2, RETRY_MAX_MS);
+  }
+
+  #finish(error: string | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#retry = undefined;
+    this.#queue.length = 0;
+    this.#batch = [];
+    for (const c of this.#held.splice(0)) releaseChunk(c);
+    this.#events.done(error);
+  }
+}
