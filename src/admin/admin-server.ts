@@ -10,7 +10,8 @@ import { delegatorJson, explainJson } from './delegator-api.ts';
 import { Feed } from './feed.ts';
 import type { AdminHooks } from './hooks.ts';
 import { helpPage, loggingPage, requestsPage, uiFile, uiPage } from './pages.ts';
-import { BodyRefused, readBody, sendBody, sendJson, sendStream, sendText } from './respond.ts';
+import { sendExport } from './export-send.ts';
+import { BodyRefused, readBody, sendBody, sendJson, sendText } from './respond.ts';
 import { admit, DEFAULT_SECURITY } from './security.ts';
 
 /** pino's levels, by the names linkerd's `/logging.json` uses. */
@@ -137,8 +138,7 @@ export class AdminServer {
     if (method !== 'GET') return sendText(res, 405, `${path} answers GET\n`, { allow: 'GET, HEAD' });
     const prom = hooks.prometheus();
     if (path === prom.path) {
-      const ex = this.exporter;
-      return sendStream(res, 200, 'text/plain; version=0.0.4; charset=utf-8', (out) => ex.prometheus(prom.prefix, out), this.#release);
+      return sendExport(req, res, 'text/plain; version=0.0.4; charset=utf-8', this.exporter, { format: 'prometheus', prefix: prom.prefix }, this.#release);
     }
     if (path.startsWith('/files/')) {
       const f = uiFile(path.slice('/files/'.length));
@@ -177,8 +177,7 @@ export class AdminServer {
         const tree = flag('tree');
         if (tree || pretty) return sendJson(res, 200, tree ? await treeOfSliced(m, q) : m.flat(q), pretty);
         // The common scrape: written as JSON text directly.
-        const ex = this.exporter;
-        return sendStream(res, 200, 'application/json', (out) => ex.json(q, out), this.#release);
+        return sendExport(req, res, 'application/json', this.exporter, { format: 'json', under: q }, this.#release);
       }
       case '/client_state.json':
         return sendJson(res, 200, hooks.clientState(), pretty);
@@ -247,9 +246,10 @@ export class AdminServer {
     return (this.server.address() as { port: number }).port;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.feed.close();
-    this.exporter.close();
+    // The thread may be writing to a connection: it stops before any is closed.
+    await this.exporter.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

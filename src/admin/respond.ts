@@ -47,7 +47,7 @@ const WRITES_PER_TURN = 2;
  * chunk is given back (`release`) once written. A caller that has gone away gets nothing more
  * written.
  */
-export async function sendStream(
+export function sendStream(
   res: ServerResponse,
   status: number,
   type: string,
@@ -55,6 +55,11 @@ export async function sendStream(
   release: (chunk: Buffer) => void,
 ): Promise<void> {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  return streamBody(res, produce, release);
+}
+
+/** {@link sendStream}'s body, after a head already written. */
+export async function streamBody(res: ServerResponse, produce: (out: (chunk: Buffer) => void) => Promise<void>, release: (chunk: Buffer) => void): Promise<void> {
   const queue: Buffer[] = [];
   let writing = 0;
   let produced = false;
