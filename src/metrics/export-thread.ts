@@ -4,11 +4,10 @@
 // The main thread only writes the values of the gauges that are functions of its objects (a
 // client's gauges are set as they change, or are sums the thread adds up itself) and hands on
 // the changes. The thread writes the text straight to the scraper's socket where the admin
-// server hands it over (writeTo, fd-writer.ts), or else fills chunks the main thread sends.
-// A small tree is written on the main thread,
-// a slice at a time, as is every export when the thread cannot run: the thread costs memory
-// (30-70 MB of RSS with 1,000 clients and services, bench/RESULTS.md), worth it only when a
-// scrape would take the event loop for milliseconds.
+// server hands it over (writeTo, fd-writer.ts), or else fills chunks the main thread sends. A
+// small tree is written on the main thread, a slice at a time, as is every export when the
+// thread cannot run: the thread costs memory (30-70 MB of RSS with 1,000 clients and services,
+// bench/RESULTS.md), worth it only when a scrape would take the event loop for milliseconds.
 
 import { Worker } from 'node:worker_threads';
 import { releaseChunk } from './bytes.ts';
@@ -232,10 +231,11 @@ export class ExportThread {
     if (p === undefined) return;
     if (m.type === 'alive') return;
     if (m.type === 'chunks') {
-      if (p.out === undefined) return;
+      const out = p.out;
+      if (out === undefined) return;
       m.buffers.forEach((b, i) => {
         THREAD_CHUNKS.add(b);
-        p.out!(Buffer.from(b, 0, m.lengths[i]));
+        out(Buffer.from(b, 0, m.lengths[i]));
       });
       return;
     }

@@ -22,11 +22,14 @@ export interface FdWriterEvents {
   readonly alive: () => void;
 }
 
-/** Chunks (64 KiB each) gathered into one HTTP chunk and one system call. */
-const CHUNKS_PER_WRITE = 8;
-
-/** Pieces in one writev (Linux's IOV_MAX is 1024). */
-const MAX_PIECES = 512;
+/**
+ * Bytes at most in one write (one 64 KiB chunk and its framing). A kernel built without
+ * preemption (as the one measured) runs a socket write to its end before a waking thread gets
+ * the core, whatever the writer's scheduling policy, and on loopback that write also hands the
+ * data to the reader. Writes of 512 KiB held a core long enough to show in the proxy's p99
+ * while scrapes ran every second; writes of 64 KiB did not (bench/RESULTS.md).
+ */
+const WRITE_BYTES = 64 * 1024 + 64;
 
 /** First wait on a full send buffer; doubled on each further wait, to at most {@link RETRY_MAX_MS}. */
 const RETRY_FIRST_MS = 1;
@@ -40,9 +43,6 @@ export class FdWriter {
   readonly #to: SocketTarget;
   readonly #stallMs: number;
   readonly #events: FdWriterEvents;
-  /** Chunks not yet framed. */
-  #batch: Buffer[] = [];
-  #batchBytes = 0;
   /** Framed pieces not yet written; the first may be the rest of one written in part. */
   readonly #queue: Buffer[] = [];
   /** Every chunk given, back to the pool once the writer is done. */
@@ -65,32 +65,20 @@ export class FdWriter {
     if (this.#finished) return releaseChunk(chunk);
     this.#held.push(chunk);
     if (chunk.length === 0) return;
-    this.#batch.push(chunk);
-    this.#batchBytes += chunk.length;
-    if (this.#batch.length >= CHUNKS_PER_WRITE) {
-      this.#frame();
-      this.#pump();
-    }
+    this.#queue.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF);
+    this.#pump();
   }
 
   /** The body is whole: done is told once it is all written. */
   end(): void {
     if (this.#finished) return;
     this.#ended = true;
-    this.#frame();
     this.#pump();
   }
 
   /** Gives up: nothing more is written, and done is told `error`. */
   abort(error: string): void {
     this.#finish(error);
-  }
-
-  #frame(): void {
-    if (this.#batchBytes === 0) return;
-    this.#queue.push(Buffer.from(`${this.#batchBytes.toString(16)}\r\n`, 'latin1'), ...this.#batch, CRLF);
-    this.#batch = [];
-    this.#batchBytes = 0;
   }
 
   #pump(): void {
@@ -100,7 +88,7 @@ export class FdWriter {
       try {
         // The descriptor is the socket it was given as (defence against its number being reused).
         if (fstatSync(this.#to.fd).ino !== this.#to.ino) return this.#finish('the connection is gone');
-        n = writevSync(this.#to.fd, this.#queue.length > MAX_PIECES ? this.#queue.slice(0, MAX_PIECES) : this.#queue);
+        n = writevSync(this.#to.fd, this.#nextWrite());
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return this.#later();
@@ -110,6 +98,15 @@ export class FdWriter {
       this.#consume(n);
     }
     if (this.#ended) this.#finish(undefined);
+  }
+
+  /** The pieces at the head of the queue, up to {@link WRITE_BYTES} (at least one). */
+  #nextWrite(): Buffer[] {
+    const q = this.#queue;
+    let bytes = q[0]!.length;
+    let i = 1;
+    while (i < q.length && bytes + q[i]!.length <= WRITE_BYTES) bytes += q[i++]!.length;
+    return i === q.length ? q : q.slice(0, i);
   }
 
   #consume(n: number): void {
@@ -151,7 +148,6 @@ export class FdWriter {
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     this.#retry = undefined;
     this.#queue.length = 0;
-    this.#batch = [];
     for (const c of this.#held.splice(0)) releaseChunk(c);
     this.#events.done(error);
   }

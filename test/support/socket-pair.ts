@@ -49,8 +49,8 @@ export function readAll(client: Socket): Promise<Buffer> {
   return new Promise((resolve) => client.on('close', () => resolve(Buffer.concat(got))));
 }
 
-/** The data of a run of HTTP/1.1 chunks (no last chunk), checking the framing as it goes. */
-export function unchunk(bytes: Buffer): Buffer {
+/** The data of a run of HTTP/1.1 chunks (no last chunk), checking the framing as it goes; each chunk's size goes to `sizes`. */
+export function unchunk(bytes: Buffer, sizes: number[] = []): Buffer {
   const parts: Buffer[] = [];
   let at = 0;
   while (at < bytes.length) {
@@ -59,6 +59,7 @@ export function unchunk(bytes: Buffer): Buffer {
     const size = Number.parseInt(bytes.subarray(at, eol).toString('latin1'), 16);
     assert.ok(size > 0, `a chunk size at byte ${at}, and no empty chunk`);
     parts.push(bytes.subarray(eol + 2, eol + 2 + size));
+    sizes.push(size);
     assert.equal(bytes.subarray(eol + 2 + size, eol + 4 + size).toString('latin1'), '\r\n', 'each chunk ends in CRLF');
     at = eol + 4 + size;
   }
