@@ -50,6 +50,8 @@ export class FdWriter {
   #ended = false;
   #finished = false;
   #retry: NodeJS.Timeout | undefined;
+  /** The descriptor was checked ({@link #same}) since the last wait. */
+  #checked = false;
   #wait = RETRY_FIRST_MS;
   #lastProgress = Date.now();
   #lastAlive = Date.now();
@@ -83,11 +85,13 @@ export class FdWriter {
 
   #pump(): void {
     if (this.#finished || this.#retry !== undefined) return;
+    if (this.#queue.length > 0 && !this.#checked) {
+      if (!this.#same()) return this.#finish('the connection is gone');
+      this.#checked = true;
+    }
     while (this.#queue.length > 0) {
       let n: number;
       try {
-        // The descriptor is the socket it was given as (defence against its number being reused).
-        if (fstatSync(this.#to.fd).ino !== this.#to.ino) return this.#finish('the connection is gone');
         n = writevSync(this.#to.fd, this.#nextWrite());
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -98,6 +102,18 @@ export class FdWriter {
       this.#consume(n);
     }
     if (this.#ended) this.#finish(undefined);
+  }
+
+  /**
+   * Whether the descriptor still names the socket it was given as: checked before the first
+   * write and again after each wait, a defence against its number having gone to another file.
+   */
+  #same(): boolean {
+    try {
+      return fstatSync(this.#to.fd).ino === this.#to.ino;
+    } catch {
+      return false;
+    }
   }
 
   /** The pieces at the head of the queue, up to {@link WRITE_BYTES} (at least one). */
@@ -135,6 +151,7 @@ export class FdWriter {
       this.#lastAlive = now;
       this.#events.alive();
     }
+    this.#checked = false;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#pump();
