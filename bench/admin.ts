@@ -66,7 +66,7 @@ import { cpuMs, freePort, memory, OTHER_CPU_WARNING, otherCpu, sleep, type Start
 import { errorCount, type WrkResult, wrk, writeScripts } from './support/wrk.ts';
 import { ensureNginxAndWrk, nginxConfig, startNginx } from './support/nginx.ts';
 import { revision } from './support/launchers.ts';
-import { median } from './support/measure.ts';
+import { p99Verdicts } from './support/p99-verdict.ts';
 import { burnEverySecond, gcOf, scrapeEvery } from './support/phases.ts';
 import { ensureTcpdump, readPcap, requestsByWindow, startCapture, type Window, windowLines } from './support/capture.ts';
 import { countScopes, get, keepAlive, manyNamesConfig, openPages, spreadScript, type Stats, staticCopy, stats, touchEveryName } from './support/admin.ts';
@@ -349,29 +349,9 @@ function report(scrape: ScrapeRow[], load: LoadRow[], ws: WsRow[] | { unavailabl
           `${errorCount(r.result)} | ${ENDPOINTS.map((_, i) => (s ? `${ms1(s[i]!.median)}; ${ms1(s[i]!.max)}` : '-')).join(' | ')} | ${r.cpuPercent.toFixed(1)} | ${r.loopCpuPercent.toFixed(1)} |`,
       );
     }
-    // Paired by round: each round's phases ran back to back, so a drift of the machine's speed
-    // (quiet p99s here range over a factor of three within minutes) moves them together.
-    const byRound = (pick: (r: LoadRow) => boolean) => load.filter(pick).map((r) => r.result.p99);
-    const quiet = byRound((r) => !r.scraping && r.control !== true && r.sameBytes !== true);
-    const busy = byRound((r) => r.scraping);
-    const same = byRound((r) => r.sameBytes === true);
-    const quietP99 = median(quiet);
-    const rise = busy.map((b, i) => b - quiet[i]!);
-    // "Not raised": the median over rounds of (scraping p99 - quiet p99) within 10 % of the
-    // median quiet p99; with --same-bytes, of (scraping p99 - the same bytes from nginx p99),
-    // the rise that is the daemon's own and not the scraper's or the bytes'.
-    const within = (x: number) => x <= quietP99 * 0.1;
-    verdicts.push(
-      `p99 with scraping less p99 without, by round: ${rise.join(', ')} µs; median ${median(rise).toFixed(0)} µs against a median quiet p99 of ${quietP99.toFixed(0)} µs ` +
-        `(${within(median(rise)) ? 'within 10 %' : 'more than 10 %'})`,
-    );
-    if (same.length > 0) {
-      const own = busy.map((b, i) => b - same[i]!);
-      verdicts.push(
-        `p99 scraping the daemon less p99 scraping the same bodies from nginx, by round: ${own.join(', ')} µs; the daemon's own share, median: ${median(own).toFixed(0)} µs; ` +
-          `${within(median(own)) ? 'not raised: met' : 'raised: NOT met'} (<= 10 % of the quiet p99)`,
-      );
-    } else verdicts.push(`p99 under scraping: ${within(median(rise)) ? 'not raised: met' : 'raised: NOT met'} (<= 10 % of the quiet p99; --same-bytes tells the daemon's own share)`);
+    const rounds = new Map<number, LoadRow[]>();
+    for (const r of load) rounds.set(r.round, [...(rounds.get(r.round) ?? []), r]);
+    verdicts.push(...p99Verdicts([...rounds.values()]));
     out.push('');
     if (captured.requests.length > 0) out.push(...windowLines(captured.requests, captured.scrapes), '');
   }
