@@ -35,6 +35,7 @@ export type ExportOf = { readonly format: 'json'; readonly under: string | undef
 export type FromThread =
   | { readonly type: 'chunks'; readonly id: number; readonly buffers: ArrayBuffer[]; readonly lengths: number[] }
   | { readonly type: 'alive'; readonly id: number }
+  | { readonly type: 'written'; readonly id: number }
   | { readonly type: 'done'; readonly id: number; readonly error?: string };
 
 /**
@@ -57,6 +58,12 @@ interface Pending {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
   /**
+   * The store is held for this export (nothing freed is given out again while the thread may
+   * read it): until the thread has written the text, which for an export to a socket comes
+   * before the reader has taken it all.
+   */
+  held: boolean;
+  /**
    * Fails the thread if it makes no progress for the timeout (a hung thread would hold every
    * scrape); each message from the thread starts every pending export's again.
    */
@@ -64,7 +71,8 @@ interface Pending {
 }
 
 /**
- * How long the thread may go without a message (a chunk, or an export done) while exports wait
+ * How long the thread may go without a message (chunks, a sign of life from an export it writes
+ * to a socket, an export written or done) while exports wait
  * on it before it is given up for the event loop. Progress, not the whole export: under the
  * idle scheduling policy the thread gets only CPU nothing else wants, so on a saturated machine
  * a slow scrape is the thread waiting its turn, not hung, and moving it onto the event loop
@@ -156,6 +164,11 @@ export class ExportThread {
     }
   }
 
+  /** Exports the thread is writing to sockets now (at most eight; more are sent the usual way). */
+  get writingTo(): number {
+    return this.#direct;
+  }
+
   /** Gives a chunk back once it has been sent: to the thread that filled it, or to the pool. */
   release(chunk: Buffer): void {
     const ab = chunk.buffer;
@@ -191,7 +204,7 @@ export class ExportThread {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.#fail(new Error(`the metrics export thread made no progress on a scrape for ${this.#timeoutMs} ms`)), this.#timeoutMs);
       timer.unref();
-      this.#pending.set(m.id, { out, resolve, reject, timer });
+      this.#pending.set(m.id, { out, resolve, reject, held: true, timer });
       this.#post(m);
     });
     return true;
@@ -224,12 +237,14 @@ export class ExportThread {
   }
 
   #message(m: FromThread): void {
-    // The thread writes one export at a time: progress on any is progress on those queued
-    // behind it, whose timers would otherwise run out while they wait their turn.
+    // The thread writes one text at a time (and meanwhile waits on slow readers of those it
+    // writes to sockets): progress on any is progress on those queued behind it, whose timers
+    // would otherwise run out while they wait their turn.
     for (const q of this.#pending.values()) q.timer.refresh();
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     if (m.type === 'alive') return;
+    if (m.type === 'written') return this.#unhold(p);
     if (m.type === 'chunks') {
       const out = p.out;
       if (out === undefined) return;
@@ -241,12 +256,18 @@ export class ExportThread {
     }
     this.#pending.delete(m.id);
     clearTimeout(p.timer);
-    this.#registry.store.unhold();
+    this.#unhold(p);
     if (m.error === undefined) {
       this.written++;
       p.resolve();
     }
     else p.reject(new Error(`metrics export: ${m.error}`));
+  }
+
+  #unhold(p: Pending): void {
+    if (!p.held) return;
+    p.held = false;
+    this.#registry.store.unhold();
   }
 
   #fail(e: Error): void {
@@ -263,7 +284,7 @@ export class ExportThread {
     if (worker !== undefined) this.#exited = worker.terminate().catch(() => undefined);
     const exited = this.#exited;
     for (const p of this.#pending.values()) {
-      this.#registry.store.unhold();
+      this.#unhold(p);
       clearTimeout(p.timer);
       // A socket the thread writes to is closed only once the thread is gone.
       if (p.out === undefined) void exited.then(() => p.reject(e));

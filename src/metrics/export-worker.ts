@@ -104,6 +104,9 @@ function exportTo(id: number, to: SocketTarget, stallMs: number, write: (out: (c
   });
   try {
     write((c) => w.out(c));
+    // The text is written: the event loop may give out memory freed since (the reader may
+    // take a while yet).
+    send({ type: 'written', id });
     w.end();
   } catch (e) {
     w.abort(message(e));

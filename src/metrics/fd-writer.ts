@@ -18,7 +18,11 @@ export interface SocketTarget {
 export interface FdWriterEvents {
   /** The writer has let go of the descriptor: the whole body is out, or it failed with `error`. */
   readonly done: (error?: string) => void;
-  /** Bytes went out while the writer waits on the reader (at most once a second). */
+  /**
+   * The writer is getting on: a chunk was given or bytes went out (at most once a second, or
+   * twice per stall time if that is shorter). The thread's only word while the text is written
+   * and while a slow reader takes it, which the event loop's timeout on progress counts.
+   */
   readonly alive: () => void;
 }
 
@@ -35,7 +39,7 @@ const WRITE_BYTES = 64 * 1024 + 64;
 const RETRY_FIRST_MS = 1;
 const RETRY_MAX_MS = 25;
 
-const ALIVE_EVERY_MS = 1000;
+const ALIVE_MAX_MS = 1000;
 
 const CRLF = Buffer.from('\r\n');
 
@@ -55,17 +59,20 @@ export class FdWriter {
   #wait = RETRY_FIRST_MS;
   #lastProgress = Date.now();
   #lastAlive = Date.now();
+  readonly #aliveMs: number;
 
   constructor(to: SocketTarget, stallMs: number, events: FdWriterEvents) {
     this.#to = to;
     this.#stallMs = stallMs;
     this.#events = events;
+    this.#aliveMs = Math.min(ALIVE_MAX_MS, stallMs / 2);
   }
 
   /** A chunk of the body, in order; the writer owns it from here. */
   out(chunk: Buffer): void {
     if (this.#finished) return releaseChunk(chunk);
     this.#held.push(chunk);
+    this.#alive();
     if (chunk.length === 0) return;
     this.#queue.push(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF);
     this.#pump();
@@ -129,6 +136,7 @@ export class FdWriter {
     if (n > 0) {
       this.#lastProgress = Date.now();
       this.#wait = RETRY_FIRST_MS;
+      this.#alive();
     }
     const q = this.#queue;
     while (n > 0) {
@@ -147,16 +155,19 @@ export class FdWriter {
   #later(): void {
     const now = Date.now();
     if (now - this.#lastProgress >= this.#stallMs) return this.#finish(`the reader took nothing for ${this.#stallMs} ms`);
-    if (now - this.#lastAlive >= ALIVE_EVERY_MS && this.#lastProgress > this.#lastAlive) {
-      this.#lastAlive = now;
-      this.#events.alive();
-    }
     this.#checked = false;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#pump();
     }, this.#wait);
     this.#wait = Math.min(this.#wait * 2, RETRY_MAX_MS);
+  }
+
+  #alive(): void {
+    const now = Date.now();
+    if (now - this.#lastAlive < this.#aliveMs) return;
+    this.#lastAlive = now;
+    this.#events.alive();
   }
 
   #finish(error: string | undefined): void {

@@ -1,10 +1,16 @@
 // Scrapes the export thread writes straight to the scraper's connection, seen from the wire:
 // kept-alive and pipelined requests before and after one, HTTP/1.0 and HEAD (sent the usual
-// way), and scrapers that leave at once or mid-body, after which the admin server goes on.
+// way), scrapers that leave at once or mid-body, after which the admin server goes on, and
+// scrapers beyond those the thread holds at once, sent the usual way after the head.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Disco, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+import { sendExport } from '../../src/admin/export-send.ts';
+import { ExportThread, flatJson } from '../../src/metrics/index.ts';
+import { clientTree } from '../support/metrics-tree.ts';
+import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 import { connectRaw, parseResponses, rawExchange } from '../support/raw.ts';
 
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nhost: admin\r\n${extra}\r\n`;
@@ -78,6 +84,9 @@ routers:
   });
 
   test('scrapers that leave at once or mid-body leave the admin server answering', async () => {
+    const server = d.daemon.admin.server;
+    const connections = (): Promise<number> => new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    const [open, before] = [await connections(), exporter().writtenTo];
     for (let i = 0; i < 20; i++) {
       const s = await connectRaw(d.adminPort);
       s.on('error', () => {});
@@ -94,5 +103,52 @@ routers:
     assert.ok(Object.keys(JSON.parse(r.body) as object).length > 10);
     assert.equal(exporter().failure, undefined);
     assert.equal((await send(d.port(), { headers: { host: 'web' } })).status, 200);
+    // The ones read first went through the thread, and every connection left was closed.
+    assert.ok(exporter().writtenTo > before, 'written to the connection');
+    await eventually(async () => (await connections()) <= open, 5000, 'the connections left are closed');
+  });
+});
+
+describe('scrapers beyond those the thread holds at once', () => {
+  test('are sent the usual way after the head, whole, while eight scrapers that do not read hold the thread', async () => {
+    const r = clientTree(12_000);
+    const ex = new ExportThread(r, { minMetrics: 0 });
+    const server = createServer((req, res) => {
+      req.resume();
+      void sendExport(req, res, 'application/json', ex, { format: 'json', under: undefined }, (c) => ex.release(c));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const sockets: Socket[] = [];
+    const received: Buffer[][] = [];
+    try {
+      for (let i = 0; i < 9; i++) {
+        const s = await connectRaw(port);
+        const got: Buffer[] = [];
+        s.on('data', (c: Buffer) => got.push(c));
+        // The first eight do not read; the ninth does.
+        if (i < 8) s.pause();
+        s.write(get('/admin/metrics.json'));
+        sockets.push(s);
+        received.push(got);
+        if (i < 8) await eventually(() => ex.writingTo === i + 1, 5000, `scrape ${i + 1} held by the thread`);
+      }
+      const whole = (i: number): boolean => parseResponses(Buffer.concat(received[i]!))[0]?.complete === true;
+      await eventually(() => whole(8), 10_000, 'the ninth scrape arrives whole');
+      assert.equal(ex.writtenTo, 0, 'the eight that do not read are still held');
+      const want = flatJson(r);
+      const ninth = parseResponses(Buffer.concat(received[8]!))[0]!;
+      assert.equal(ninth.headers['transfer-encoding'], 'chunked');
+      assert.equal(ninth.body.toString('utf8'), want);
+      for (const s of sockets.slice(0, 8)) s.resume();
+      await eventually(() => [0, 1, 2, 3, 4, 5, 6, 7].every(whole), 20_000, 'the eight arrive whole once read');
+      for (let i = 0; i < 8; i++) assert.equal(parseResponses(Buffer.concat(received[i]!))[0]!.body.toString('utf8'), want);
+      assert.equal(ex.writtenTo, 8);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await ex.close();
+      r.close();
+    }
   });
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { ExportThread, type ExportThreadOptions, flatJson, HistogramWindow, MetricsRegistry, prometheusText, RequestStats } from '../../src/metrics/index.ts';
+import { ExportThread, type ExportThreadOptions, flatJson, type MetricsRegistry, prometheusText } from '../../src/metrics/index.ts';
+import { clientTree } from '../support/metrics-tree.ts';
 import { readAll, type SocketPair, socketPair, unchunk } from '../support/socket-pair.ts';
 
 const pairs: SocketPair[] = [];
@@ -25,20 +26,8 @@ async function pair(): Promise<SocketPair> {
   return p;
 }
 
-/** `n` clients' request stats and a gauge each. */
-function fill(r: MetricsRegistry, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const scope = `rt/http/client/#/io.l5d.fs/s${i}`;
-    r.labelScope(scope, 'client', `#/io.l5d.fs/s${i}`);
-    const s = new RequestStats(r, scope);
-    for (let k = 0; k < i % 5; k++) s.record(k % 2 === 0, i + k);
-    r.gauge(`${scope}/loadbalancer/size`, () => i);
-  }
-}
-
 async function withThread(options: ExportThreadOptions, clients: number, body: (r: MetricsRegistry, ex: ExportThread) => Promise<void>): Promise<void> {
-  const r = new MetricsRegistry({ window: new HistogramWindow(60_000, 6, false) });
-  fill(r, clients);
+  const r = clientTree(clients);
   const ex = new ExportThread(r, options);
   try {
     await body(r, ex);
@@ -135,6 +124,45 @@ describe('the export thread writing to a socket', () => {
       assert.equal(await writing, true);
       stuck.server.destroy();
       assert.equal(unchunk(await reading).toString('utf8'), flatJson(r));
+    });
+  });
+
+  test('an export to a socket that takes longer than the timeout, telling of progress, is not given up', async () => {
+    // A stand-in thread that, asked to write to a socket, says it is alive every 50 ms for
+    // 600 ms and then done (as the thread does while it writes the text and while a slow reader
+    // takes it); the timeout is 200 ms.
+    const file = join(modules, 'alive.mjs');
+    writeFileSync(
+      file,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.type !== 'export' || m.to === undefined) return;
+  const alive = setInterval(() => parentPort.postMessage({ type: 'alive', id: m.id }), 50);
+  setTimeout(() => {
+    clearInterval(alive);
+    parentPort.postMessage({ type: 'written', id: m.id });
+    parentPort.postMessage({ type: 'done', id: m.id });
+  }, 600);
+});
+`,
+    );
+    await withThread({ minMetrics: 0, workerFile: pathToFileURL(file), timeoutMs: 200 }, 20, async (_r, ex) => {
+      const p = await pair();
+      const started = performance.now();
+      assert.equal(await ex.writeTo({ format: 'json', under: undefined }, p.to), true);
+      assert.ok(performance.now() - started >= 590);
+      assert.equal(ex.failure, undefined);
+      assert.equal(ex.writtenTo, 1);
+    });
+  });
+
+  test('a scraper that stops reading is given up after the stall time; the thread goes on', async () => {
+    await withThread({ minMetrics: 0, timeoutMs: 400 }, 12_000, async (r, ex) => {
+      const p = await pair();
+      await assert.rejects(ex.writeTo({ format: 'json', under: undefined }, p.to), /the reader took nothing for 200 ms/);
+      assert.equal(ex.failure, undefined);
+      assert.ok(ex.threaded);
+      assert.equal((await writeTo(ex, { format: 'prometheus', prefix: '' })).text, prometheusText(r));
     });
   });
 

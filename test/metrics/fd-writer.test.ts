@@ -79,6 +79,20 @@ describe('writing a scrape straight to a socket', () => {
     assert.ok(got > 200 * 64 * 1024, 'everything arrived');
   });
 
+  test('alive is told as chunks are given, at most twice per stall time', async () => {
+    const { to, client } = await pair();
+    void readAll(client);
+    const { w, done, alive } = writer(to, 100);
+    // A chunk every 10 ms for about 300 ms, as the thread gives them while it writes the text.
+    for (let i = 0; i < 30; i++) {
+      w.out(Buffer.alloc(1000, 97));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    w.end();
+    assert.equal(await done, undefined);
+    assert.ok(alive() >= 4 && alive() <= 7, `told ${alive()} times in about 300 ms, every 50 ms at most`);
+  });
+
   test('a reader that takes nothing for the stall time is given up, and nothing more is written', async () => {
     const { server, to, client } = await pair();
     const { w, done } = writer(to, 300);
