@@ -5,7 +5,8 @@
 //   npm run bench:admin -- --only load --rounds 24 --same-bytes > run1.txt   (and run2.txt ...)
 //   npm run bench:admin:pool -- run1.txt run2.txt ...
 //
-// Each file is a run's whole output; its last line is the JSON the run prints.
+// Each file is a run's whole output, or only the JSON line it ends with (as the runs kept in
+// bench/results/admin-p99/ are).
 
 import { readFileSync } from 'node:fs';
 import { type P99Phase, p99Verdicts } from './support/p99-verdict.ts';
