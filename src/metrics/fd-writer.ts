@@ -30,8 +30,9 @@ export interface FdWriterEvents {
  * Bytes at most in one write (one 64 KiB chunk and its framing). A kernel built without
  * preemption (as the one measured) runs a socket write to its end before a waking thread gets
  * the core, whatever the writer's scheduling policy, and on loopback that write also hands the
- * data to the reader. Writes of 512 KiB held a core long enough to show in the proxy's p99
- * while scrapes ran every second; writes of 64 KiB did not (bench/RESULTS.md).
+ * data to the reader. With scrapes every second, writes of 512 KiB added about 200 µs to the
+ * proxy's p99 beyond what serving the same bytes costs; writes of 64 KiB about 70 µs
+ * (bench/RESULTS.md).
  */
 const WRITE_BYTES = 64 * 1024 + 64;
 

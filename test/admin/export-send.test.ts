@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { sendExport } from '../../src/admin/export-send.ts';
 import { ExportThread, flatJson } from '../../src/metrics/index.ts';
 import { clientTree } from '../support/metrics-tree.ts';
-import { Disco, eventually, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
+import { Disco, eventually, fsConfig, type RunningDaemon, send, startDaemon, type Upstream, upstream } from '../support/proxy.ts';
 import { connectRaw, parseResponses, rawExchange } from '../support/raw.ts';
 
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nhost: admin\r\n${extra}\r\n`;
@@ -24,17 +24,7 @@ describe('scrapes written to the connection by the export thread', () => {
   before(async () => {
     web = await upstream('web');
     disco.set('web', web.port);
-    d = await startDaemon(`admin: {ip: 127.0.0.1, port: 0, exportThreadMinMetrics: 0}
-namers:
-- kind: io.l5d.fs
-  rootDir: ${disco.dir}
-routers:
-- protocol: http
-  label: scraped
-  dtab: /svc => /#/io.l5d.fs
-  servers:
-  - port: 0
-`);
+    d = await startDaemon(fsConfig(disco.dir, '  label: scraped', '', ', exportThreadMinMetrics: 0'));
     for (let i = 0; i < 5; i++) assert.equal((await send(d.port(), { headers: { host: 'web' } })).status, 200);
   });
   after(async () => {

@@ -85,9 +85,9 @@ export async function startDaemon(yaml: string, rescanIntervalMs = 200, naming: 
   };
 }
 
-/** A config with one http router over `io.l5d.fs` at `dir`, ports 0 everywhere. */
-export function fsConfig(dir: string, routerExtra = '', serverExtra = ''): string {
-  return `admin: {ip: 127.0.0.1, port: 0}
+/** A config with one http router over `io.l5d.fs` at `dir`, ports 0 everywhere (`adminExtra`: more admin keys, `, key: value`). */
+export function fsConfig(dir: string, routerExtra = '', serverExtra = '', adminExtra = ''): string {
+  return `admin: {ip: 127.0.0.1, port: 0${adminExtra}}
 namers:
 - kind: io.l5d.fs
   rootDir: ${dir}
